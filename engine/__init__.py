@@ -1,0 +1,3 @@
+"""Rapport: contact strategies for relationship marketing on X."""
+
+__version__ = "0.1.0"

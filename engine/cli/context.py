@@ -1,0 +1,49 @@
+"""What every command shares: the settings and the database, loaded lazily and once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from engine.config import Settings
+    from engine.history.db import Database
+
+
+@dataclass
+class AppContext:
+    config_path: str
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _database: Database | None = field(default=None, repr=False)
+
+    @property
+    def project_dir(self) -> Path:
+        """rules/ and templates/ live beside the config file."""
+        return Path(self.config_path).resolve().parent
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from engine.config import load_settings
+
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            from engine.history.db import Database
+
+            self._database = Database.open(self.settings.database)
+        return self._database
+
+
+def app(ctx: click.Context | None = None) -> AppContext:
+    ctx = ctx or click.get_current_context()
+    obj: Any = ctx.find_root().obj
+    assert isinstance(obj, AppContext)
+    return obj

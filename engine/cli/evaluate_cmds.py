@@ -1,0 +1,5 @@
+"""preview, explain, simulate, run, diff. (Owned by the evaluation work.)"""
+
+from __future__ import annotations
+
+COMMANDS: list = []

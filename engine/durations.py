@@ -1,0 +1,31 @@
+"""The one duration grammar: a whole number and a unit (45s, 30m, 12h, 2d, 3w)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+DURATION_HINT = "use a whole number and a unit, e.g. 45s, 30m, 12h, 2d, 3w"
+
+
+def is_duration(text: object) -> bool:
+    return isinstance(text, str) and _DURATION.fullmatch(text) is not None
+
+
+def parse_duration(text: object) -> timedelta:
+    """'2d' -> timedelta(days=2). Raises ValueError with a message that shows the format."""
+    if not isinstance(text, str) or not (m := _DURATION.fullmatch(text)):
+        raise ValueError(f"{text!r} is not a duration ({DURATION_HINT})")
+    return timedelta(seconds=int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest exact spelling: timedelta(days=14) -> '2w'."""
+    seconds = int(delta.total_seconds())
+    for unit in "wdhm":
+        size = _UNIT_SECONDS[unit]
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
