@@ -1,0 +1,297 @@
+"""config.yaml -> frozen Settings. Strict: unknown keys and wrong types are positioned errors.
+
+Defaults live here and only here (DESIGN §6: every policy key is optional; absent means
+no such limit). RAPPORT_DATABASE_URL wins over the file's `database`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine.durations import DURATION_HINT, parse_duration
+from engine.errors import InvalidInput, Problem
+from engine.percent import PERCENT_HINT, parse_percent
+from engine.schema_check import schema_problems
+from engine.yamlpos import Document, Positions, load_document
+
+DEFAULT_DATABASE = "sqlite:///rapport.db"
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_OPT_OUT_WORDS = ("stop", "unsubscribe", "opt out")
+
+_DURATION = {
+    "type": "string",
+    "pattern": r"^\d+[smhdw]$",
+    "x-hint": f"is not a duration ({DURATION_HINT})",
+}
+_PERCENT = {
+    "type": "string",
+    "pattern": r"^\d{1,3}(\.\d+)?%$",
+    "x-hint": f"is not a percentage ({PERCENT_HINT})",
+}
+_CAP = {
+    "type": "object",
+    "x-noun": "a cap",
+    "additionalProperties": False,
+    "required": ["max", "per"],
+    "properties": {"max": {"type": "integer", "minimum": 0}, "per": _DURATION},
+}
+_HANDLE = {
+    "type": "string",
+    "pattern": r"^@?[A-Za-z0-9_]{1,15}$",
+    "x-hint": "is not an X handle (1-15 letters, digits or _)",
+}
+
+
+def _object(
+    noun: str, properties: dict[str, Any], required: list[str] | None = None
+) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "x-noun": noun,
+        "additionalProperties": False,
+        "properties": properties,
+        "required": required or [],
+    }
+
+
+CONFIG_SCHEMA: dict[str, Any] = _object(
+    "config.yaml",
+    {
+        "database": {"type": "string"},
+        "timezone": {"type": "string"},
+        "brand": _object(
+            "brand",
+            {
+                "handle": _HANDLE,
+                "keywords": {"type": "array", "items": {"type": "string"}},
+                "competitors": {"type": "array", "items": {"type": "string"}},
+            },
+        ),
+        "policy": _object(
+            "policy",
+            {
+                "caps": {"type": "array", "items": _CAP},
+                "min_gap": _DURATION,
+                "quiet_hours": {
+                    "type": "string",
+                    "pattern": r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+                    "x-hint": "is not a time range (use HH:MM-HH:MM, e.g. 21:00-09:00)",
+                },
+                "global_holdout": _PERCENT,
+                "holdout_salt": {"type": "string"},
+                "opt_out_words": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                "require_consent": {"type": "boolean"},
+                "complaint_block": _DURATION,
+            },
+        ),
+        "channels": _object(
+            "channels",
+            {
+                "x": _object(
+                    "the x channel",
+                    {
+                        "base_url": {"type": "string"},
+                        "credentials_env": {"type": "string"},
+                        "max_per_15m": {"type": "integer", "minimum": 1},
+                        "max_per_24h": {"type": "integer", "minimum": 1},
+                    },
+                ),
+                "review": _object("the review channel", {}),
+            },
+        ),
+        "schedule": _object(
+            "schedule",
+            {
+                "evaluate_every": _DURATION,
+                "deliver_every": _DURATION,
+                "poll_x_every": _DURATION,
+            },
+        ),
+        "retention": _object("retention", {"decisions": _DURATION}),
+    },
+)
+
+
+@dataclass(frozen=True)
+class Brand:
+    handle: str = ""
+    keywords: tuple[str, ...] = ()
+    competitors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CapRule:
+    max: int
+    per: timedelta
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local-time window in which nothing is sent; may wrap midnight (21:00-09:00)."""
+
+    start: time
+    end: time
+
+    def contains(self, local: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+@dataclass(frozen=True)
+class Policy:
+    caps: tuple[CapRule, ...] = ()
+    min_gap: timedelta | None = None
+    quiet_hours: QuietHours | None = None
+    global_holdout: float = 0.0
+    holdout_salt: str = "rapport"
+    opt_out_words: tuple[str, ...] = DEFAULT_OPT_OUT_WORDS
+    require_consent: bool = False
+    complaint_block: timedelta | None = None  # proactive contact blocked after a complaint
+
+
+@dataclass(frozen=True)
+class XChannel:
+    base_url: str = "https://api.x.com"
+    credentials_env: str = "RAPPORT_X_TOKEN"
+    max_per_15m: int = 100
+    max_per_24h: int = 2400
+
+
+@dataclass(frozen=True)
+class Schedule:
+    evaluate_every: timedelta = timedelta(minutes=5)
+    deliver_every: timedelta = timedelta(seconds=30)
+    poll_x_every: timedelta = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: str = DEFAULT_DATABASE
+    timezone: str = DEFAULT_TIMEZONE
+    brand: Brand = field(default_factory=Brand)
+    policy: Policy = field(default_factory=Policy)
+    x: XChannel = field(default_factory=XChannel)
+    schedule: Schedule = field(default_factory=Schedule)
+    decision_retention: timedelta = timedelta(days=90)
+    project_dir: Path = field(default_factory=Path.cwd)
+
+    @property
+    def rules_dir(self) -> Path:
+        return self.project_dir / "rules"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.project_dir / "templates"
+
+
+def _duration(data: dict[str, Any], key: str) -> timedelta | None:
+    return parse_duration(data[key]) if key in data else None
+
+
+def _quiet_hours(text: str | None) -> QuietHours | None:
+    if text is None:
+        return None
+    start, end = (time.fromisoformat(part) for part in text.split("-"))
+    return QuietHours(start, end)
+
+
+def _policy(data: dict[str, Any]) -> Policy:
+    defaults = Policy()
+    return Policy(
+        caps=tuple(CapRule(c["max"], parse_duration(c["per"])) for c in data.get("caps", [])),
+        min_gap=_duration(data, "min_gap"),
+        quiet_hours=_quiet_hours(data.get("quiet_hours")),
+        global_holdout=parse_percent(data["global_holdout"]) if "global_holdout" in data else 0.0,
+        holdout_salt=data.get("holdout_salt", defaults.holdout_salt),
+        opt_out_words=tuple(w.lower() for w in data.get("opt_out_words", DEFAULT_OPT_OUT_WORDS)),
+        require_consent=data.get("require_consent", defaults.require_consent),
+        complaint_block=_duration(data, "complaint_block"),
+    )
+
+
+def _semantic_problems(doc: Document) -> list[Problem]:
+    """What the schema cannot say: real time zones, real clock times, sane percentages."""
+    data, problems = doc.data, []
+    if isinstance(data.get("timezone"), str):
+        try:
+            ZoneInfo(data["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                doc.problem(
+                    ("timezone",),
+                    f"timezone: {data['timezone']!r} is not "
+                    "an IANA time zone (e.g. America/Los_Angeles, Europe/Paris)",
+                )
+            )
+    policy = data.get("policy") if isinstance(data.get("policy"), dict) else {}
+    quiet = policy.get("quiet_hours")
+    if isinstance(quiet, str) and re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", quiet):
+        try:
+            _quiet_hours(quiet)
+        except ValueError:
+            problems.append(
+                doc.problem(
+                    ("policy", "quiet_hours"),
+                    f"policy.quiet_hours: {quiet!r} "
+                    "has an impossible time (hours 00-23, minutes 00-59)",
+                )
+            )
+    if isinstance(policy.get("global_holdout"), str):
+        try:
+            parse_percent(policy["global_holdout"])
+        except ValueError as exc:
+            problems.append(
+                doc.problem(("policy", "global_holdout"), f"policy.global_holdout: {exc}")
+            )
+    return problems
+
+
+def settings_from_document(doc: Document, project_dir: Path) -> Settings:
+    data = doc.data if doc.data is not None else {}
+    doc = Document(doc.file, data, doc.positions)
+    problems = schema_problems(doc, CONFIG_SCHEMA)
+    if isinstance(data, dict):
+        problems += _semantic_problems(doc)
+    if problems:
+        raise InvalidInput(problems)
+    x = data.get("channels", {}).get("x", {})
+    schedule = data.get("schedule", {})
+    defaults = Settings()
+    return Settings(
+        database=os.environ.get("RAPPORT_DATABASE_URL") or data.get("database", DEFAULT_DATABASE),
+        timezone=data.get("timezone", DEFAULT_TIMEZONE),
+        brand=Brand(
+            **{
+                k: (tuple(v) if isinstance(v, list) else v.lstrip("@"))
+                for k, v in data.get("brand", {}).items()
+            }
+        ),
+        policy=_policy(data.get("policy", {})),
+        x=XChannel(**x),
+        schedule=Schedule(**{k: parse_duration(v) for k, v in schedule.items()}),
+        decision_retention=_duration(data.get("retention", {}), "decisions")
+        or defaults.decision_retention,
+        project_dir=project_dir,
+    )
+
+
+def load_settings(
+    path: str | os.PathLike[str] = "config.yaml", *, required: bool = False
+) -> Settings:
+    """Read config.yaml: a missing default file means all defaults, a missing named one an error."""
+    file = Path(path)
+    if not file.exists():
+        if required or str(path) != "config.yaml":
+            raise InvalidInput([Problem(str(path), 0, 0, "no such config file (check --config)")])
+        return settings_from_document(Document(str(path), {}, Positions()), Path.cwd())
+    doc, problems = load_document(file.read_text(encoding="utf-8"), str(path))
+    if problems or doc is None:
+        raise InvalidInput(problems)
+    return settings_from_document(doc, file.resolve().parent)

@@ -1,0 +1,115 @@
+"""The compiled strategy: frozen, typed objects. After loading, no code sees rule dicts.
+
+Field names follow the rule language (DESIGN §5) so a marketer reading a traceback or a
+golden file recognises every word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from engine.conditions.ast import Expr
+
+Audience = Literal["customers", "prospects", "everyone"]
+Channel = Literal["review", "x"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a thing was written, for messages that point the marketer at it."""
+
+    file: str
+    line: int
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A parsed condition plus its text, kept for explanations ('why not')."""
+
+    text: str
+    expr: Expr = field(compare=False)
+    source: Source = field(compare=False)
+
+
+@dataclass(frozen=True)
+class EventTrigger:
+    event: str  # event type that enrols, e.g. "purchase"
+    where: Condition | None = None
+
+
+@dataclass(frozen=True)
+class ConditionTrigger:
+    when: Condition
+
+
+@dataclass(frozen=True)
+class DateTrigger:
+    attribute: str  # customer attribute holding a date, e.g. "birthday" for customer.birthday
+
+
+Trigger = EventTrigger | ConditionTrigger | DateTrigger
+
+
+@dataclass(frozen=True)
+class Reentry:
+    """never: one enrolment for life; always: any time; after: this long since the last began."""
+
+    kind: Literal["never", "always", "after"]
+    after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Cap:
+    max: int
+    per: timedelta
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    after: timedelta  # step 1: after enrolment; later steps: after the previous step resolved
+    expires: timedelta | None  # None: no upper bound
+    templates: tuple[tuple[str, str], ...]  # ((variant, template), ...); one ("", name) without A/B
+    fallback: str | None  # template used when the rendered text is over 280
+    when: Condition | None  # checked when due; false -> skipped
+    unless: str | None  # event type; seen since enrolment -> enrolment exits
+    allow_mentions: bool  # other @handles allowed in the text
+    source: Source
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        return tuple(variant for variant, _ in self.templates)
+
+
+@dataclass(frozen=True)
+class Cadence:
+    name: str  # the slug, unique across files
+    description: str
+    audience: Audience
+    priority: int  # 0..100, higher wins
+    channel: Channel
+    trigger: Trigger
+    reentry: Reentry
+    exit_on: tuple[str, ...]
+    holdout: float  # share 0.0..1.0
+    cap: Cap | None
+    steps: tuple[Step, ...]
+    starts: datetime | None  # go-live override (aware UTC)
+    source: Source
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """All cadences in priority order (higher first, then name), plus a content hash."""
+
+    cadences: tuple[Cadence, ...]
+    version_hash: str
+
+    def cadence(self, name: str) -> Cadence:
+        for cadence in self.cadences:
+            if cadence.name == name:
+                return cadence
+        raise KeyError(name)
