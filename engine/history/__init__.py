@@ -1,0 +1,1 @@
+"""Customer history and the contact ledger: tables, sessions, migrations, importers."""

@@ -1,0 +1,186 @@
+"""Tables (DESIGN §4). SQLite by default, PostgreSQL supported: portable types only.
+
+Times are stored as UTC. SQLite drops the zone, so `UtcDateTime` puts it back on the way
+out: code never sees a naive datetime.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware UTC times only")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON()}
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), unique=True)
+    handle: Mapped[str | None] = mapped_column(String(15))
+    # Lower-cased handle: the case-insensitive unique key (portable across SQLite/PostgreSQL).
+    handle_key: Mapped[str | None] = mapped_column(String(15), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="customer")
+    consent_at: Mapped[datetime | None]
+    consent_source: Mapped[str | None] = mapped_column(String(200))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    updated_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        Index("ix_events_customer_time", "customer_id", "occurred_at"),
+        Index("ix_events_seq", "seq"),
+    )
+
+    # `id` is the import order: events at the same instant are ordered by it (DESIGN §7).
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    external_id: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(64), default="import")
+    # Monotonic arrival counter for the daemon's "new events since" watermark.
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Enrolment(Base):
+    __tablename__ = "enrolments"
+    __table_args__ = (Index("ix_enrolments_customer_cadence", "customer_id", "cadence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    cadence: Mapped[str] = mapped_column(String(100))
+    entered_at: Mapped[datetime]
+    trigger_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    step_reached: Mapped[int] = mapped_column(default=0)  # steps resolved so far
+    last_resolved_at: Mapped[datetime | None]  # when step `step_reached` resolved
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    ended_at: Mapped[datetime | None]
+    rules_version: Mapped[str] = mapped_column(String(64))
+
+
+class Contact(Base):
+    """The ledger: single source of truth for caps and dedupe."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_customer_time", "customer_id", "planned_at"),
+        Index("ix_contacts_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"))
+    cadence: Mapped[str] = mapped_column(String(100))
+    step: Mapped[str] = mapped_column(String(100))
+    variant: Mapped[str] = mapped_column(String(32), default="")
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    in_reply_to: Mapped[str | None] = mapped_column(String(64))
+    planned_at: Mapped[datetime]  # the evaluation time that produced it (counts for caps)
+    updated_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    sent_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    remote_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_run", "run_id"), Index("ix_decisions_at", "decided_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    cadence: Mapped[str] = mapped_column(String(100))
+    step: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(16))  # planned | held_out | deferred | dropped
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime]
+
+
+class Suppression(Base):
+    __tablename__ = "suppressions"
+    __table_args__ = (Index("ix_suppressions_customer", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    handle_key: Mapped[str | None] = mapped_column(String(15), index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    until: Mapped[datetime | None]  # None = forever
+    source_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), unique=True)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    finished_at: Mapped[datetime | None]
+    evaluated_at: Mapped[datetime | None]  # the evaluation's `now`
+    mode: Mapped[str] = mapped_column(String(16))
+    rules_hash: Mapped[str] = mapped_column(String(64))
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CadenceLaunch(Base):
+    """Go-live per cadence: the first evaluation that saw it (DESIGN §7)."""
+
+    __tablename__ = "cadence_launches"
+
+    cadence: Mapped[str] = mapped_column(String(100), primary_key=True)
+    first_seen_at: Mapped[datetime]
