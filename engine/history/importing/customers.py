@@ -1,0 +1,187 @@
+"""`rapport import customers FILE`: upsert by external id, in batches of a few thousand rows.
+
+Rows are taken in file order: a handle belongs to the customer who holds it at that row, so
+a file may move a handle from one customer to another (the later row wins only after the
+earlier holder let it go). Unchanged rows are counted, not rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.history.db import Database
+from engine.history.importing import values as v
+from engine.history.importing.reading import Source, open_source
+from engine.history.importing.summary import ImportSummary, OnProblem, OnProgress
+from engine.history.models import Customer
+
+COLUMNS = ("id", "handle", "name", "timezone", "kind", "consent_at", "consent_source")
+REQUIRED = ("id",)
+BATCH_ROWS = 5_000
+# The columns an import sets; equal values on all of them = an unchanged row.
+FIELDS = ("handle", "handle_key", "name", "timezone", "kind", "consent_at", "consent_source")
+
+CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    line: int
+    external_id: str
+    fields: dict[str, Any]  # FIELDS + attributes
+
+
+def parse_customer(line: int, cells: dict[str, Any], typed: bool) -> CustomerRow:
+    """One row to a CustomerRow, or RowError for its first bad field."""
+    handle = v.handle("handle", cells.get("handle"))
+    attributes: dict[str, Any] = {}
+    if typed and "attributes" in cells:
+        given = cells["attributes"]
+        if not isinstance(given, dict):
+            raise v.RowError("attributes", "is not a JSON object")
+        attributes.update(given)
+    for key, value in cells.items():
+        if key in COLUMNS or (typed and key == "attributes"):
+            continue
+        attributes[key] = v.json_value(key, value) if typed else v.parse_cell(key, value)
+    return CustomerRow(
+        line,
+        v.external_id("id", cells.get("id"), "every customer needs an id"),
+        {
+            "handle": handle,
+            "handle_key": v.handle_key(handle) if handle else None,
+            "name": v.name("name", cells.get("name")),
+            "timezone": v.timezone("timezone", cells.get("timezone")),
+            "kind": v.kind("kind", cells.get("kind")),
+            "consent_at": v.time("consent_at", cells.get("consent_at"), required=False),
+            "consent_source": v.name("consent_source", cells.get("consent_source")),
+            "attributes": attributes,
+        },
+    )
+
+
+def _parsed(source: Source, summary: ImportSummary) -> Iterator[CustomerRow]:
+    for line, cells in source.rows():
+        summary.read += 1
+        if isinstance(cells, str):
+            summary.reject(line, cells)
+            continue
+        try:
+            yield parse_customer(line, cells, source.typed)
+        except v.RowError as exc:
+            summary.reject(line, str(exc))
+
+
+def _batches(rows: Iterable[CustomerRow]) -> Iterator[list[CustomerRow]]:
+    batch: list[CustomerRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Batch:
+    """Decides insert / update / unchanged / reject for one batch against the stored rows."""
+
+    def __init__(self, session: Session, rows: list[CustomerRow]) -> None:
+        ids = {r.external_id for r in rows}
+        keys = {r.fields["handle_key"] for r in rows if r.fields["handle_key"]}
+        cols = [CUSTOMERS.c.id, CUSTOMERS.c.external_id, CUSTOMERS.c.attributes]
+        cols += [CUSTOMERS.c[f] for f in FIELDS]
+        found = session.execute(select(*cols).where(CUSTOMERS.c.external_id.in_(ids)))
+        self.state: dict[str, dict[str, Any]] = {r.external_id: dict(r._mapping) for r in found}
+        holders = session.execute(
+            select(CUSTOMERS.c.handle_key, CUSTOMERS.c.external_id).where(
+                CUSTOMERS.c.handle_key.in_(keys)
+            )
+        )
+        self.owner: dict[str, str] = {key: ext for key, ext in holders}
+        self.inserts: dict[str, dict[str, Any]] = {}
+        self.updates: dict[str, dict[str, Any]] = {}
+        self.handles_moved = False
+
+    def take(self, row: CustomerRow, summary: ImportSummary) -> None:
+        ext, new = row.external_id, row.fields
+        key = new["handle_key"]
+        holder = self.owner.get(key) if key else None
+        if holder is not None and holder != ext:
+            summary.reject(
+                row.line,
+                f"field 'handle': '@{new['handle']}' already belongs to customer {holder!r} "
+                f"(this row is customer {ext!r}; handles are unique, ignoring case)",
+            )
+            return
+        old = self.state.get(ext)
+        if old is None:
+            summary.inserted += 1
+            self.inserts[ext] = self.state[ext] = {"external_id": ext, **new}
+        elif all(old[f] == new[f] for f in (*FIELDS, "attributes")):
+            summary.unchanged += 1
+            return
+        else:
+            summary.updated += 1
+            merged = {**old, **new}
+            self.state[ext] = merged
+            (self.inserts if ext in self.inserts else self.updates)[ext] = merged
+            if old["handle_key"] and old["handle_key"] != key:
+                self.owner.pop(old["handle_key"], None)
+                self.handles_moved = True
+        if key:
+            self.owner[key] = ext
+
+    def write(self, session: Session) -> None:
+        now = clock.now()
+        if self.updates:
+            by_id = update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("_id"))
+            if self.handles_moved:
+                # Free the handles first, so one can pass from a customer to another inside
+                # a batch without tripping the unique index midway.
+                session.execute(
+                    by_id.values(handle_key=None), [{"_id": r["id"]} for r in self.updates.values()]
+                )
+            session.execute(
+                by_id,
+                [
+                    {"_id": row["id"], "updated_at": now, **{k: row[k] for k in _WRITTEN}}
+                    for row in self.updates.values()
+                ],
+            )
+        if self.inserts:
+            session.execute(
+                insert(CUSTOMERS),
+                [{"created_at": now, "updated_at": now, **row} for row in self.inserts.values()],
+            )
+
+
+_WRITTEN = (*FIELDS, "attributes")
+
+
+def import_customers(
+    db: Database,
+    path: str | Path,
+    *,
+    on_problem: OnProblem | None = None,
+    on_progress: OnProgress | None = None,
+) -> ImportSummary:
+    """Import a customers CSV/JSONL file; bad rows are reported and skipped (see summary)."""
+    summary = ImportSummary(str(path), on_problem=on_problem)
+    with open_source(path, REQUIRED) as source:
+        for rows in _batches(_parsed(source, summary)):
+            with db.write() as session:
+                batch = _Batch(session, rows)
+                for row in rows:
+                    batch.take(row, summary)
+                batch.write(session)
+            if on_progress is not None:
+                on_progress(source.bytes_read, source.size)
+    return summary
