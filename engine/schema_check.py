@@ -7,7 +7,7 @@ value, and the fix (did-you-mean for keys, the allowed values, the expected form
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jsonschema
@@ -51,54 +51,96 @@ def _noun(schema: dict[str, Any], path: Path) -> str:
 
 def _type_words(expected: Any) -> str:
     kinds = expected if isinstance(expected, list) else [expected]
-    return " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
+    return " or ".join(_TYPE_WORDS.get(str(k), str(k)) for k in kinds)
 
 
-def _message(error: jsonschema.ValidationError, path: Path) -> tuple[Path, str, bool]:
-    """(where, message, point-at-key) for one schema error."""
-    schema, value, kind = error.schema, error.instance, error.validator
-    where = dotted(path)
-    if kind == "additionalProperties" and isinstance(value, dict):
-        allowed = list(schema.get("properties", {}))
-        extras = [k for k in value if k not in allowed]
-        key = str(extras[0]) if extras else "?"
-        return (
-            (*path, key),
-            (f"'{key}' is not a key of {_noun(schema, path)}{_did_you_mean(key, allowed)}"),
+Found = tuple[Path, str, bool]  # (where, message, point at the key)
+
+
+def _unknown_keys(schema: dict[str, Any], value: dict[Any, Any], path: Path) -> list[Found]:
+    """One message per unknown key, each at the key, with the closest known key."""
+    allowed = [str(k) for k in schema.get("properties", {})]
+    return [
+        (
+            (*path, str(key)),
+            f"'{key}' is not a key of {_noun(schema, path)}{_did_you_mean(str(key), allowed)}",
             True,
         )
+        for key in value
+        if str(key) not in allowed
+    ]
+
+
+def _enum_message(where: str, value: Any, allowed_values: list[Any]) -> str:
+    allowed = ", ".join(str(v) for v in allowed_values)
+    close = _did_you_mean(str(value), [str(v) for v in allowed_values])
+    hint = close if close.startswith(";") else ""
+    return f"{where}: {value!r} is not allowed{hint} (use one of: {allowed})"
+
+
+def _choice_message(schema: dict[str, Any], where: str, value: Any) -> str | None:
+    hint = schema.get("x-choice") or schema.get("x-hint")
+    if hint is None:
+        return None
+    return f"{where}: {hint}" if isinstance(value, dict | list) else f"{where}: {value!r} {hint}"
+
+
+def _required_message(schema: dict[str, Any], value: Any, needed: list[str], path: Path) -> str:
+    missing = next((k for k in needed if k not in value), "?")
+    fix = schema.get("x-required", {}).get(missing)
+    text = f"'{missing}' is required in {_noun(schema, path)}" + (f" ({fix})" if fix else "")
+    return f"{dotted(path)}: {text}" if path else text
+
+
+def _messages(error: jsonschema.ValidationError, path: Path) -> list[Found]:
+    """(where, message, point-at-key) for one schema error."""
+    schema: dict[str, Any] = dict(error.schema) if isinstance(error.schema, Mapping) else {}
+    value, kind, where = error.instance, error.validator, dotted(path)
+    expected: Any = error.validator_value
+    hint = schema.get("x-hint")
+    if kind == "additionalProperties" and isinstance(value, dict):
+        return _unknown_keys(schema, value, path)
+    if "propertyNames" in error.relative_schema_path and hint:
+        return [((*path, str(value)), f"{where}: {value!r} {hint}", True)]
     if kind == "required":
-        missing = next((k for k in error.validator_value if k not in value), "?")
-        return path, f"{where}: '{missing}' is required in {_noun(schema, path)}", False
+        return [(path, _required_message(schema, value, expected, path), False)]
     if kind == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
-        return path, f"{where}: {value!r} is not allowed (use one of: {allowed})", False
+        return [(path, _enum_message(where, value, expected), False)]
+    if kind in ("type", "pattern", "format", "const", "minLength") and hint:
+        return [(path, f"{where}: {value!r} {hint}", False)]
     if kind == "type":
-        return path, f"{where}: {value!r} should be {_type_words(error.validator_value)}", False
-    if kind in ("pattern", "format") and "x-hint" in schema:
-        return path, f"{where}: {value!r} {schema['x-hint']}", False
+        return [(path, f"{where}: {value!r} should be {_type_words(expected)}", False)]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         low, high = schema.get("minimum"), schema.get("maximum")
         span = f"between {low} and {high}" if low is not None and high is not None else kind
-        return path, f"{where}: {value!r} is out of range (use a number {span})", False
-    if kind in ("minItems", "maxItems", "minLength"):
-        return path, f"{where}: {error.message}", False
-    if kind in ("oneOf", "anyOf") and "x-hint" in schema:
-        return path, f"{where}: {schema['x-hint']}", False
-    return path, f"{where}: {error.message}", False
+        if low is not None and high is None:
+            span = f"of {low} or more"
+        return [(path, f"{where}: {value!r} is out of range (use a number {span})", False)]
+    if kind in ("minItems", "minProperties"):
+        count = expected
+        words = ("item", "items") if kind == "minItems" else ("entry", "entries")
+        return [(path, f"{where}: needs at least {count} {words[count != 1]}", False)]
+    if kind in ("oneOf", "anyOf") and (message := _choice_message(schema, where, value)):
+        return [(path, message, False)]
+    return [(path, f"{where}: {error.message}", False)]
 
 
 def schema_problems(document: Document, schema: dict[str, Any]) -> list[Problem]:
     """Every schema error of `document`, each at its line and column."""
-    validator = jsonschema.Draft202012Validator(schema)
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    validator = cls(schema)
     problems: list[Problem] = []
     for error in validator.iter_errors(document.data):
         # For oneOf/anyOf, the most specific sub-error reads better unless the schema
         # gives its own hint.
-        if error.validator in ("oneOf", "anyOf") and "x-hint" not in error.schema:
+        if error.validator in ("oneOf", "anyOf") and not _has_hint(error.schema):
             best = jsonschema.exceptions.best_match(error.context or [error])
             error = best if best is not None else error
         path: Path = tuple(error.absolute_path)
-        where, message, at_key = _message(error, path)
-        problems.append(document.problem(where, message, at_key=at_key))
+        for where, message, at_key in _messages(error, path):
+            problems.append(document.problem(where, message, at_key=at_key))
     return sorted(set(problems))
+
+
+def _has_hint(schema: Any) -> bool:
+    return isinstance(schema, dict) and ("x-choice" in schema or "x-hint" in schema)

@@ -17,6 +17,10 @@ from engine.errors import Problem
 
 Path = tuple[str | int, ...]
 
+# Aliases can make a small file into a huge (or endless) tree; rule and config files are
+# small, so a generous bound on built values refuses "billion laughs" without a crash.
+MAX_VALUES = 100_000
+
 
 @dataclass(frozen=True)
 class Mark:
@@ -30,6 +34,9 @@ class Positions:
 
     values: dict[Path, Mark] = field(default_factory=dict)
     keys: dict[Path, Mark] = field(default_factory=dict)
+    # Character span (start, end) of each scalar in the source text, so a position
+    # inside a value (a condition's column) can be mapped back to the file.
+    spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
     def of(self, path: Path) -> Mark:
         """The value's position, or its nearest written ancestor's."""
@@ -47,10 +54,64 @@ class Document:
     file: str
     data: Any
     positions: Positions
+    text: str = ""  # the source, for positions inside scalar values
 
     def problem(self, path: Path, message: str, *, at_key: bool = False) -> Problem:
         mark = self.positions.of_key(path) if at_key else self.positions.of(path)
         return Problem(self.file, mark.line, mark.col, message)
+
+    def problem_in(self, path: Path, offset: int, message: str) -> Problem:
+        """A problem at character `offset` of the text value at `path`."""
+        mark = self.mark_in(path, offset)
+        return Problem(self.file, mark.line, mark.col, message)
+
+    def mark_in(self, path: Path, offset: int) -> Mark:
+        span, value = self.positions.spans.get(path), _get(self.data, path)
+        if span is None or not isinstance(value, str):
+            return self.positions.of(path)
+        offset = min(offset, len(value.rstrip()))  # "end of text" lands after the last word
+        index = _align(value, self.text[span[0] : span[1]], offset)
+        if index is None:
+            start = self.positions.of(path)
+            return Mark(start.line, start.col + max(offset, 0))
+        return _index_mark(self.text, span[0] + index)
+
+
+def _get(data: Any, path: Path) -> Any:
+    """The value at `path` (mapping keys compared as text, as positions store them)."""
+    for part in path:
+        if isinstance(data, dict):
+            data = next((v for k, v in data.items() if str(k) == part), None)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _align(value: str, source: str, offset: int) -> int | None:
+    """Index in `source` (the written scalar) of character `offset` of its loaded `value`.
+
+    Quotes, escapes, block indicators and folded line breaks appear in the source but not
+    (or differently) in the value; walking both in step skips them. None if they diverge.
+    """
+    j, last = 0, -1
+    for i, char in enumerate(value):
+        while j < len(source) and source[j] != char:
+            if char == " " and source[j] == "\n":  # a folded line break
+                break
+            j += 1
+        if j >= len(source):
+            return None
+        if i == offset:
+            return j
+        last, j = j, j + 1
+    return last + 1 + max(offset - len(value), 0) if value else 0
+
+
+def _index_mark(text: str, index: int) -> Mark:
+    line_start = text.rfind("\n", 0, index) + 1
+    return Mark(text.count("\n", 0, index) + 1, index - line_start + 1)
 
 
 class _Loader(yaml.SafeLoader):
@@ -63,42 +124,68 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+class _TooDeep(Exception):
+    """An alias loop or an alias bomb: refused with one message, never a crash."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(
-    node: yaml.Node, path: Path, loader: _Loader, pos: Positions, problems: list[Problem], file: str
-) -> Any:
-    pos.values[path] = _mark(node)
-    if isinstance(node, yaml.MappingNode):
+@dataclass
+class _Builder:
+    loader: _Loader
+    file: str
+    positions: Positions = field(default_factory=Positions)
+    problems: list[Problem] = field(default_factory=list)
+    built: int = 0
+    stack: set[int] = field(default_factory=set)
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.built += 1
+        if self.built > MAX_VALUES:
+            raise _TooDeep("too many values (aliases expand too far); write values out")
+        if id(node) in self.stack:
+            raise _TooDeep("an alias refers to the value that contains it; write values out")
+        self.positions.values[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            self.stack.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            finally:
+                self.stack.discard(id(node))
+        self.positions.spans[path] = (node.start_mark.index, node.end_mark.index)
+        return self.loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            mark = _mark(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(mark, "keys must be plain words")
+                continue
+            key = self.loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) and key is not None:
-                mark = _mark(key_node)
-                problems.append(Problem(file, mark.line, mark.col, "keys must be plain words"))
+                self._problem(mark, "keys must be plain words")
                 continue
             if key in result:
-                mark, first = _mark(key_node), pos.keys[(*path, str(key))]
-                problems.append(
-                    Problem(
-                        file,
-                        mark.line,
-                        mark.col,
-                        f"duplicate key '{key}' (first written at line {first.line}); keep one",
-                    )
+                first = self.positions.keys[(*path, str(key))]
+                self._problem(
+                    mark, f"duplicate key '{key}' (first written at line {first.line}); keep one"
                 )
                 continue
-            pos.keys[(*path, str(key))] = _mark(key_node)
-            result[key] = _build(value_node, (*path, str(key)), loader, pos, problems, file)
+            self.positions.keys[(*path, str(key))] = mark
+            result[key] = self.build(value_node, (*path, str(key)))
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _build(item, (*path, i), loader, pos, problems, file)
-            for i, item in enumerate(node.value)
-        ]
-    return loader.construct_object(node, deep=True)
+
+    def _problem(self, mark: Mark, message: str) -> None:
+        self.problems.append(Problem(self.file, mark.line, mark.col, message))
 
 
 def _syntax_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
@@ -118,16 +205,19 @@ def _is_tab_at(text: str, line: int, col: int) -> bool:
 def load_document(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     """Parse one YAML document. Returns the document (None if unreadable) and every problem."""
     loader = _Loader(text)
-    problems: list[Problem] = []
     try:
         node = loader.get_single_node()
         if node is None:
-            return Document(file, None, Positions()), problems
-        positions = Positions()
-        data = _build(node, (), loader, positions, problems, file)
-        return Document(file, data, positions), problems
+            return Document(file, None, Positions(), text), []
+        builder = _Builder(loader, file)
+        data = builder.build(node, ())
+        return Document(file, data, builder.positions, text), builder.problems
     except yaml.YAMLError as exc:
         return None, [_syntax_problem(file, text, exc)]
+    except _TooDeep as exc:
+        return None, [Problem(file, 1, 1, exc.message)]
+    except RecursionError:
+        return None, [Problem(file, 1, 1, "nested too deeply; flatten the document")]
     finally:
         loader.dispose()
 

@@ -1,23 +1,90 @@
-"""validate, schema. (Owned by the rule-language work.)"""
+"""validate, schema: the marketer's checks before anything runs.
+
+`validate` prints every problem as FILE:LINE:COL: message (one per line, files relative
+to the working folder) or, with --format json, a JSON array for editors and CI.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-from engine.errors import NotBuiltYet
+from engine.cli.context import app
+from engine.errors import InvalidInput, Problem
 
 
 @click.command()
-@click.argument("paths", nargs=-1)
-def validate(paths: tuple[str, ...]) -> None:
-    """Check rule files, templates and config."""
-    raise NotBuiltYet("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: an array of {file, line, col, message} for editors and CI.",
+)
+def validate(paths: tuple[Path, ...], output: str) -> None:
+    """Check rule files, templates and config.
+
+    PATH may be rule files or folders of them (default: rules/ beside the config).
+    Exit 0 when everything is right, 1 when anything is wrong.
+    """
+    from engine.strategy import validate_files
+
+    context, problems = app(), []
+    try:
+        settings = context.settings
+        rules_dir, templates_dir = settings.rules_dir, settings.templates_dir
+    except InvalidInput as exc:  # report config problems with the rules', not instead
+        problems += exc.problems
+        rules_dir, templates_dir = context.project_dir / "rules", context.project_dir / "templates"
+    strategy, rule_problems = validate_files(
+        rules_dir, templates_dir=templates_dir, paths=list(paths) or None
+    )
+    problems = sorted(set(problems + rule_problems))
+    if output == "json":
+        click.echo(json.dumps([_as_json(p) for p in problems], indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+    if problems or strategy is None:
+        raise click.exceptions.Exit(1)
+    if output == "text":
+        steps = sum(len(c.steps) for c in strategy.cadences)
+        templates = len(strategy.templates())
+        click.echo(
+            f"OK: {_count(len(strategy.cadences), 'cadence')}, {_count(steps, 'step')}, "
+            f"{_count(templates, 'template')}"
+        )
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _as_json(problem: Problem) -> dict[str, object]:
+    return {
+        "file": problem.file,
+        "line": problem.line,
+        "col": problem.col,
+        "message": problem.message,
+    }
 
 
 @click.command()
 def schema() -> None:
-    """Print the JSON Schema of cadence files."""
-    raise NotBuiltYet("schema")
+    """Print the JSON Schema of cadence files (for editors).
+
+    \b
+    Save it and point yaml-language-server at it from a rule file:
+      rapport schema > cadence.schema.json
+      # yaml-language-server: $schema=../cadence.schema.json
+    """
+    from engine.strategy import schema_text
+
+    click.echo(json.dumps(json.loads(schema_text()), indent=2))
 
 
 COMMANDS = [validate, schema]

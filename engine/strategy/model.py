@@ -113,3 +113,29 @@ class Strategy:
             if cadence.name == name:
                 return cadence
         raise KeyError(name)
+
+    def conditions(self) -> dict[str, Expr]:
+        """Every named condition, for the matcher: 'CADENCE/trigger' (the trigger's where
+        or when) and 'CADENCE/STEP/when'."""
+        named: dict[str, Expr] = {}
+        for cadence in self.cadences:
+            trigger = cadence.trigger
+            if isinstance(trigger, EventTrigger) and trigger.where is not None:
+                named[f"{cadence.name}/trigger"] = trigger.where.expr
+            elif isinstance(trigger, ConditionTrigger):
+                named[f"{cadence.name}/trigger"] = trigger.when.expr
+            for step in cadence.steps:
+                if step.when is not None:
+                    named[f"{cadence.name}/{step.name}/when"] = step.when.expr
+        return named
+
+    def templates(self) -> tuple[str, ...]:
+        """Every template file the strategy names (variants and fallbacks too), sorted."""
+        names = {
+            name
+            for cadence in self.cadences
+            for step in cadence.steps
+            for name in (*(t for _, t in step.templates), step.fallback)
+            if name is not None
+        }
+        return tuple(sorted(names))

@@ -1,0 +1,57 @@
+"""The X rules of DESIGN §2, as checks on a cadence file.
+
+X allows automated posts only as one reply to a post in which the customer summoned the
+brand (mentioned or quoted it, or replied to it). Everything proactive — thank-yous,
+check-ins, prospecting — goes through the review queue. Rapport refuses, at validate
+time, any cadence whose messages could leave automatically without such a post.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import Problem
+from engine.yamlpos import Document
+
+# The event types in which a person addressed the brand first (DOMAIN.md). Imported by
+# the policy stages; defined here once.
+ENGAGED_FIRST_EVENT_TYPES: tuple[str, ...] = ("mention", "quote", "reply")
+
+_ENGAGED = ", ".join(ENGAGED_FIRST_EVENT_TYPES)
+
+
+def x_rule_problems(doc: Document) -> list[Problem]:
+    """Problems with `channel: x` in one cadence file (empty when the channel is review)."""
+    data: dict[str, Any] = doc.data
+    if data.get("channel") != "x":
+        return []
+    problems: list[Problem] = []
+    if data.get("audience") == "prospects":
+        problems.append(
+            doc.problem(
+                ("channel",),
+                "channel: x is not allowed for audience: prospects "
+                "(X forbids automated @mentions to people found by search; use channel: review)",
+            )
+        )
+    trigger = data.get("trigger")
+    event = trigger.get("event") if isinstance(trigger, dict) else None
+    if not isinstance(event, str):
+        problems.append(
+            doc.problem(
+                ("channel",),
+                "channel: x needs an event trigger on an engaged-first event "
+                f"({_ENGAGED}); X allows automated replies only to people who "
+                "addressed the brand first (use channel: review)",
+            )
+        )
+    elif event not in ENGAGED_FIRST_EVENT_TYPES:
+        problems.append(
+            doc.problem(
+                ("trigger", "event"),
+                f"trigger.event: channel: x is not allowed with event '{event}' "
+                f"(only {_ENGAGED}: X allows automated replies only to people who "
+                "addressed the brand first; use channel: review)",
+            )
+        )
+    return problems
