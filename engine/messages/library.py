@@ -7,10 +7,10 @@ template and line the way every Rapport error does: `templates/thanks.j2:3: reas
 
 from __future__ import annotations
 
-import difflib
 import traceback
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from jinja2 import BaseLoader, Environment, Template, TemplateNotFound, meta, nodes
 from jinja2.exceptions import TemplateSyntaxError
@@ -18,7 +18,7 @@ from jinja2.exceptions import TemplateSyntaxError
 from engine.errors import Problem, RapportError
 from engine.messages import budget
 from engine.messages.context import VARIABLES, MessageContext
-from engine.messages.sandbox import MessageEnvironment, forbidden_constructs
+from engine.messages.sandbox import MessageEnvironment, forbidden_constructs, unknown_message
 
 MAX_TEMPLATE_BYTES = 16_384
 SUFFIX = ".j2"
@@ -155,8 +155,10 @@ class TemplateLibrary:
                     for piece in stream:
                         size += len(piece)
                         if size > budget.MAX_OUTPUT_CHARS:
-                            raise budget.LimitExceeded(
-                                f"the output is over {budget.MAX_OUTPUT_CHARS} characters"
+                            raise self._error(
+                                name,
+                                _stream_line(stream, template),
+                                f"the output is over {budget.MAX_OUTPUT_CHARS} characters",
                             )
                         pieces.append(piece)
                 finally:
@@ -174,6 +176,17 @@ def _reason(err: BaseException) -> str:
     return str(getattr(err, "message", None) or err or type(err).__name__)
 
 
+def _stream_line(stream: Generator[str, None, None], template: Template) -> int:
+    """The template line a paused render is at: follow `yield from` to the render function."""
+    current: Any = stream
+    while getattr(current, "gi_yieldfrom", None) is not None:
+        current = current.gi_yieldfrom
+    frame = getattr(current, "gi_frame", None)
+    if frame is None or frame.f_code.co_filename != template.filename:
+        return 0
+    return int(template.get_corresponding_lineno(frame.f_lineno))
+
+
 def _template_line(err: BaseException, template: Template) -> int:
     """The template line in Jinja's rewritten traceback (0 if the error is not in it)."""
     lines = [
@@ -185,22 +198,13 @@ def _template_line(err: BaseException, template: Template) -> int:
 
 
 def _static_problems(env: MessageEnvironment, tree: nodes.Template) -> list[tuple[int, str]]:
-    found = forbidden_constructs(tree)
-    for node in tree.find_all(nodes.Filter):
-        if node.name not in env.filters:
-            found.append((node.lineno, _unknown("filter", node.name, env.filters)))
-    for test in tree.find_all(nodes.Test):
-        if test.name not in env.tests:
-            found.append((test.lineno, _unknown("test", test.name, env.tests)))
+    found = forbidden_constructs(tree) + env.unknown_names(tree)
     known = set(VARIABLES) | set(env.globals)
-    for name in sorted(meta.find_undeclared_variables(tree) - known):
+    try:
+        undeclared = meta.find_undeclared_variables(tree)
+    except TemplateSyntaxError:  # an unknown filter or test, already reported above
+        undeclared = set()
+    for name in sorted(undeclared - known):
         line = min(n.lineno for n in tree.find_all(nodes.Name) if n.name == name)
-        found.append((line, _unknown("variable", name, known)))
+        found.append((line, unknown_message("variable", name, known)))
     return found
-
-
-def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
-    names = sorted(known)
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(names)}"
-    return f"unknown {kind} {name!r} ({hint})"

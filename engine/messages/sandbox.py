@@ -13,7 +13,8 @@ Layers, outermost first:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -102,6 +103,13 @@ def forbidden_constructs(tree: nodes.Template) -> list[tuple[int, str]]:
     return sorted(set(found))
 
 
+def unknown_message(kind: str, name: str, known: Iterable[str]) -> str:
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(names)}"
+    return f"unknown {kind} {name!r} ({hint})"
+
+
 def _helper(name: str, lineno: int, *args: nodes.Expr) -> nodes.Call:
     return nodes.Call(
         nodes.ImportedName(f"{_HELPERS}.{name}", lineno=lineno),
@@ -172,13 +180,29 @@ class MessageEnvironment(ImmutableSandboxedEnvironment):
     # layers 1 and 2 run on every parse, so compile-time and check-time see the same rules
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = self.parse_unguarded(source, name, filename)
-        refused = forbidden_constructs(tree)
+        refused = forbidden_constructs(tree) + self.unknown_names(tree)
         if refused:
             line, message = refused[0]
             raise TemplateSyntaxError(message, line, name, filename)
         instrumented = _Instrument().visit(tree)
         assert isinstance(instrumented, nodes.Template)
         return instrumented
+
+    def unknown_names(self, tree: nodes.Template) -> list[tuple[int, str]]:
+        """Filters and tests not on the allow-list, as (line, message)."""
+        found = []
+        for node in tree.find_all((nodes.Filter, nodes.Test)):
+            kind, table = (
+                ("filter", self.filters) if isinstance(node, nodes.Filter) else ("test", self.tests)
+            )
+            if node.name in table:
+                continue
+            if kind == "filter" and node.name in FILTERS:
+                message = f"filter {node.name!r} is not allowed in message templates"
+            else:
+                message = unknown_message(kind, node.name, table)
+            found.append((node.lineno, message))
+        return sorted(set(found))
 
     def parse_unguarded(
         self, source: str, name: str | None, filename: str | None
