@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from engine.cli.context import app
 from engine.errors import InvalidInput, Problem
+
+if TYPE_CHECKING:
+    from engine.config import Settings
+    from engine.strategy.model import Strategy
+
+SAMPLE_LIMIT = 50  # customers from the database used to render each template
 
 
 @click.command()
@@ -34,6 +41,7 @@ def validate(paths: tuple[Path, ...], output: str) -> None:
     from engine.strategy import validate_files
 
     context, problems = app(), []
+    settings: Settings | None = None
     try:
         settings = context.settings
         rules_dir, templates_dir = settings.rules_dir, settings.templates_dir
@@ -43,7 +51,10 @@ def validate(paths: tuple[Path, ...], output: str) -> None:
     strategy, rule_problems = validate_files(
         rules_dir, templates_dir=templates_dir, paths=list(paths) or None
     )
-    problems = sorted(set(problems + rule_problems))
+    problems += rule_problems
+    if strategy is not None and settings is not None:
+        problems += _template_problems(strategy, settings, templates_dir)
+    problems = sorted(set(problems))
     if output == "json":
         click.echo(json.dumps([_as_json(p) for p in problems], indent=2))
     else:
@@ -58,6 +69,65 @@ def validate(paths: tuple[Path, ...], output: str) -> None:
             f"OK: {_count(len(strategy.cadences), 'cadence')}, {_count(steps, 'step')}, "
             f"{_count(templates, 'template')}"
         )
+
+
+def _template_problems(strategy: Strategy, settings: Settings, folder: Path) -> list[Problem]:
+    """Each template's own problems, then every step rendered for sample customers."""
+    from engine.messages import StepTemplates, TemplateLibrary, check_step_lengths
+
+    library = TemplateLibrary(folder)
+    problems = [p for name in strategy.templates() for p in library.check(name)]
+    steps = [StepTemplates.from_step(c.name, s) for c in strategy.cadences for s in c.steps]
+    brand = {
+        "handle": settings.brand.handle,
+        "keywords": list(settings.brand.keywords),
+        "competitors": list(settings.brand.competitors),
+    }
+    report = check_step_lengths(library, steps, _samples(settings), brand)
+    return problems + report.problems
+
+
+def _samples(settings: Settings) -> list[dict[str, Any]]:
+    """Customers from the database when it has some (real names break templates best),
+    else the built-in awkward samples. Never creates a database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.errors import RapportError
+    from engine.messages import sample_customers
+
+    try:
+        found = _database_customers(settings.database)
+    except (SQLAlchemyError, RapportError, OSError):  # an unreachable database: use samples
+        found = []
+    return found or sample_customers()
+
+
+def _database_customers(url: str) -> list[dict[str, Any]]:
+    from sqlalchemy import make_url, select
+
+    from engine.history.db import Database
+    from engine.history.models import Customer
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return []
+    database = Database.open(url, upgrade=False)
+    try:
+        with database.read() as session:
+            rows = session.scalars(select(Customer).order_by(Customer.id).limit(SAMPLE_LIMIT))
+            return [
+                {
+                    "id": row.external_id,
+                    "handle": row.handle,
+                    "name": row.name,
+                    "timezone": row.timezone,
+                    "kind": row.kind,
+                    "attributes": dict(row.attributes or {}),
+                }
+                for row in rows
+            ]
+    finally:
+        database.dispose()
 
 
 def _count(n: int, word: str) -> str:

@@ -73,7 +73,7 @@ def _trigger_problems(doc: Document, trigger: Any) -> list[Problem]:
 
 
 def _reentry_problems(doc: Document, data: dict[str, Any]) -> list[Problem]:
-    trigger = data.get("trigger") if isinstance(data.get("trigger"), dict) else {}
+    trigger: dict[str, Any] = data["trigger"] if isinstance(data.get("trigger"), dict) else {}
     reentry = data.get("reentry", "never")
     if "when" in trigger and "event" not in trigger and reentry == "always":
         return [
@@ -141,9 +141,11 @@ def _step_problems(doc: Document, steps: Any) -> list[Problem]:
     return problems
 
 
-def template_fields(step: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
-    """(relative path, template name) for each template a step names."""
-    found = [((key,), step.get(key)) for key in ("template", "fallback") if key in step]
+def template_fields(step: dict[str, Any]) -> list[tuple[Path, str]]:
+    """(path inside the step, template name) for each template a step names."""
+    found: list[tuple[Path, Any]] = [
+        ((key,), step[key]) for key in ("template", "fallback") if key in step
+    ]
     if isinstance(step.get("variants"), dict):
         found += [(("variants", str(k)), v) for k, v in step["variants"].items()]
     return [(path, name) for path, name in found if isinstance(name, str)]

@@ -115,10 +115,11 @@ def _missing_templates(checked: list[_Checked], templates_dir: Path) -> list[Pro
     )
     folder = display_name(templates_dir)
     problems = []
-    for item in checked:
-        doc = item.doc
-        steps = doc.data.get("steps") if doc and isinstance(doc.data, dict) else None
-        for i, step in enumerate(steps if doc and isinstance(steps, list) else []):
+    for doc in (item.doc for item in checked):
+        if doc is None or not isinstance(doc.data, dict):
+            continue
+        steps = doc.data.get("steps")
+        for i, step in enumerate(steps if isinstance(steps, list) else []):
             if not isinstance(step, dict):
                 continue
             for rel, name in template_fields(step):
@@ -126,9 +127,9 @@ def _missing_templates(checked: list[_Checked], templates_dir: Path) -> list[Pro
                     continue
                 close = difflib.get_close_matches(name, existing, n=1, cutoff=0.6)
                 fix = f"; did you mean '{close[0]}'?" if close else f" (add {folder}/{name})"
-                where = ("steps", i, *rel)
+                where: tuple[str | int, ...] = ("steps", i, *rel)
                 message = f"{dotted(where)}: template '{name}' not found in {folder}/{fix}"
-                problems.append(doc.problem(where, message))  # type: ignore[union-attr]
+                problems.append(doc.problem(where, message))
     return problems
 
 
