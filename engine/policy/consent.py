@@ -1,0 +1,43 @@
+"""Consent: we only talk to people who linked their handle, or who we reach through a person.
+
+`require_consent` protects known customers: without consent (or before it was given)
+the candidate waits, since consent may come later. Prospects, found by search, never
+agreed to anything, so they are never contacted automatically: only the review channel,
+where a person decides, may reach them (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.policy.candidates import Candidate, Verdict
+from engine.policy.stage import Context, StageResult, defer, drop
+
+
+def _verdict(candidate: Candidate, ctx: Context) -> Verdict | None:
+    customer = candidate.customer
+    if customer.kind == "prospect" and candidate.cadence.channel != "review":
+        return drop(
+            candidate,
+            "prospect_needs_review",
+            f"prospects are only contacted through review, not channel {candidate.cadence.channel}",
+        )
+    if ctx.policy.require_consent and customer.kind == "customer":
+        if customer.consent_at is None:
+            return defer(candidate, "no_consent", "no consent on file")
+        if customer.consent_at > ctx.now:
+            detail = f"consent only from {customer.consent_at:%Y-%m-%d %H:%M}Z"
+            return defer(candidate, "no_consent", detail, customer.consent_at)
+    return None
+
+
+def require_consent(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
+    kept: list[Candidate] = []
+    verdicts: list[Verdict] = []
+    for candidate in candidates:
+        verdict = _verdict(candidate, ctx)
+        if verdict is None:
+            kept.append(candidate)
+        else:
+            verdicts.append(verdict)
+    return kept, verdicts

@@ -1,0 +1,52 @@
+"""Holdouts: customers kept as a control group, never messaged, still measured.
+
+Lift is only measurable if the control group is the same on every run and machine, so
+membership is a hash of (salt, scope, customer) and never a random draw. The scope is
+the cadence name for a cadence's holdout and "*" for the global holdout, which makes the
+two draws independent. The evaluation uses `in_holdout` when it enrols (a held-out
+enrolment resolves its steps as if sent); the stage here re-checks at send time so a
+held-out customer can never be messaged, whoever built the candidate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from engine.policy.candidates import Candidate, Verdict
+from engine.policy.stage import Context, StageResult, drop
+
+GLOBAL_SCOPE = "*"
+_TWO_64 = float(1 << 64)
+
+
+def holdout_position(customer_external_id: str, scope: str, salt: str) -> float:
+    """The customer's uniform position in [0, 1) for this scope."""
+    digest = hashlib.sha256(f"{salt}:{scope}:{customer_external_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / _TWO_64
+
+
+def in_holdout(customer_external_id: str, scope: str, share: float, salt: str) -> bool:
+    """True when the customer belongs to the control group of `scope` (share in [0, 1])."""
+    if share <= 0.0:
+        return False
+    return holdout_position(customer_external_id, scope, salt) < share
+
+
+def drop_held_out(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
+    kept: list[Candidate] = []
+    verdicts: list[Verdict] = []
+    salt = ctx.policy.holdout_salt
+    for candidate in candidates:
+        customer_id = candidate.customer.external_id
+        if in_holdout(customer_id, GLOBAL_SCOPE, ctx.policy.global_holdout, salt):
+            verdicts.append(drop(candidate, "global_holdout", "customer is in the global holdout"))
+        elif in_holdout(customer_id, candidate.cadence.name, candidate.cadence.holdout, salt):
+            verdicts.append(
+                drop(
+                    candidate, "held_out", f"customer is in the holdout of {candidate.cadence.name}"
+                )
+            )
+        else:
+            kept.append(candidate)
+    return kept, verdicts

@@ -1,0 +1,49 @@
+"""The shape every policy stage shares (STYLE.md habit 3, after Alertmanager's notify path).
+
+A stage takes the candidates still standing and returns the ones it keeps plus one
+verdict for each one it drops or defers. Stages never send: whatever survives the last
+stage is sent by `decide()`. Keeping the shape identical makes the order of stages a
+plain list that a reader can check against DESIGN §3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.config import Policy
+from engine.policy.candidates import Candidate, CustomerPolicyState, Verdict
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a stage may look at besides the candidates: one customer, one instant."""
+
+    state: CustomerPolicyState
+    now: datetime  # aware UTC
+    policy: Policy
+
+
+StageResult = tuple[list[Candidate], list[Verdict]]
+Stage = Callable[[Sequence[Candidate], Context], StageResult]
+
+
+def drop(candidate: Candidate, reason: str, detail: str = "") -> Verdict:
+    return Verdict(candidate, "drop", reason, detail)
+
+
+def defer(
+    candidate: Candidate, reason: str, detail: str = "", retry_at: datetime | None = None
+) -> Verdict:
+    return Verdict(candidate, "defer", reason, detail, retry_at)
+
+
+def arbitration_order(candidate: Candidate) -> tuple[int, str, int, str]:
+    """DESIGN §6: priority (higher first), then cadence name; the rest only for determinism."""
+    return (
+        -candidate.cadence.priority,
+        candidate.cadence.name,
+        candidate.step_index,
+        candidate.idempotency_key,
+    )

@@ -1,0 +1,71 @@
+"""Suppression and complaint block: the customer said no, so nothing else matters.
+
+First in the pipeline because it is the one rule with no exception (DESIGN §2: honour
+"stop" at once; no unsolicited contact with people who complained). A suppression drops
+the candidate; a recent complaint defers it until the block has passed.
+
+The complaint block also holds back channel-x replies to a summoning post, although
+those are not proactive: one rule is simpler to explain, and it is the kinder reading
+towards a customer who has just complained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from engine.durations import format_duration
+from engine.policy.candidates import Candidate, SuppressionFacts, Verdict
+from engine.policy.opt_out import opt_out_in_event
+from engine.policy.stage import Context, StageResult, defer, drop
+
+OPTED_OUT = "opted_out"
+
+
+def _active(suppressions: Sequence[SuppressionFacts], now: datetime) -> SuppressionFacts | None:
+    """The strongest active suppression: an opt-out wins over any other reason."""
+    active = [s for s in suppressions if s.until is None or s.until > now]
+    opted_out = [s for s in active if s.reason == OPTED_OUT]
+    strongest = opted_out or active
+    return strongest[0] if strongest else None
+
+
+def _opt_out_in_triggers(candidates: Sequence[Candidate], ctx: Context) -> str | None:
+    """An opt-out word in any trigger suppresses the whole customer in this very call."""
+    for candidate in candidates:
+        event = candidate.trigger_event
+        if event is None:
+            continue
+        if event.type == "opt_out":
+            return "an opt_out event"
+        word = opt_out_in_event(event.type, event.properties, ctx.policy.opt_out_words)
+        if word is not None:
+            return f"{word!r} in the customer's {event.type}"
+    return None
+
+
+def drop_suppressed(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
+    suppression = _active(ctx.state.suppressions, ctx.now)
+    if suppression is not None:
+        reason = OPTED_OUT if suppression.reason == OPTED_OUT else "suppressed"
+        until = (
+            "forever" if suppression.until is None else f"until {suppression.until:%Y-%m-%d %H:%M}Z"
+        )
+        detail = f"suppressed ({suppression.reason}) {until}"
+        return [], [drop(c, reason, detail) for c in candidates]
+    found = _opt_out_in_triggers(candidates, ctx)
+    if found is not None:
+        return [], [drop(c, OPTED_OUT, f"opted out: {found}") for c in candidates]
+    return list(candidates), []
+
+
+def block_after_complaint(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
+    block, complained = ctx.policy.complaint_block, ctx.state.last_complaint_at
+    if block is None or complained is None or complained <= ctx.now - block:
+        return list(candidates), []
+    until = complained + block
+    detail = (
+        f"complaint at {complained:%Y-%m-%d %H:%M}Z blocks contact for {format_duration(block)}"
+    )
+    verdicts: list[Verdict] = [defer(c, "complaint_block", detail, until) for c in candidates]
+    return [], verdicts

@@ -1,0 +1,345 @@
+"""Each policy stage, one reason at a time: the exact outcome, reason and detail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from test_policy_factories import (
+    NOW,
+    cadence,
+    candidate,
+    caps,
+    customer,
+    event,
+    mention_candidate,
+    past,
+    policy,
+    quiet,
+    state,
+)
+
+from engine.policy import STAGES, SuppressionFacts, Verdict, decide
+from engine.strategy.model import Cap
+
+
+def one(verdicts: list[Verdict]) -> tuple[str, str, str]:
+    assert len(verdicts) == 1
+    v = verdicts[0]
+    return v.outcome, v.reason, v.detail
+
+
+def test_nothing_in_the_way_sends() -> None:
+    assert one(decide([candidate()], state(), NOW, policy())) == ("send", "sent_to_outbox", "")
+
+
+def test_every_stage_is_a_plain_function_in_design_order() -> None:
+    names = [stage.__name__ for stage in STAGES]
+    assert names == [
+        "drop_duplicate_keys",
+        "drop_suppressed",
+        "block_after_complaint",
+        "require_consent",
+        "x_gates",
+        "drop_held_out",
+        "defer_in_quiet_hours",
+        "arbitrate",
+    ]
+
+
+# suppression -------------------------------------------------------------------------
+
+
+def test_opt_out_suppression_drops_forever() -> None:
+    s = state(suppressions=(SuppressionFacts("opted_out", None),))
+    assert one(decide([candidate()], s, NOW, policy())) == (
+        "drop",
+        "opted_out",
+        "suppressed (opted_out) forever",
+    )
+
+
+def test_other_suppression_drops_as_suppressed_until_it_ends() -> None:
+    until = NOW + timedelta(days=2)
+    s = state(suppressions=(SuppressionFacts("complaint", until),))
+    assert one(decide([candidate()], s, NOW, policy())) == (
+        "drop",
+        "suppressed",
+        "suppressed (complaint) until 2026-06-17 18:00Z",
+    )
+
+
+def test_expired_suppression_no_longer_counts() -> None:
+    s = state(suppressions=(SuppressionFacts("suppressed", NOW),))  # until == now: over
+    assert one(decide([candidate()], s, NOW, policy()))[0] == "send"
+
+
+def test_opt_out_wins_over_a_weaker_suppression() -> None:
+    s = state(
+        suppressions=(
+            SuppressionFacts("suppressed", NOW + timedelta(days=1)),
+            SuppressionFacts("opted_out", None),
+        )
+    )
+    assert one(decide([candidate()], s, NOW, policy()))[1] == "opted_out"
+
+
+def test_stop_in_the_summoning_mention_drops_every_candidate_at_once() -> None:
+    reply = mention_candidate(text="@acme STOP!")
+    thanks = candidate()
+    verdicts = decide([reply, thanks], state(), NOW, policy())
+    assert [(v.outcome, v.reason) for v in verdicts] == [("drop", "opted_out")] * 2
+    assert verdicts[0].detail == "opted out: 'stop' in the customer's mention"
+
+
+def test_words_that_merely_contain_stop_do_not_opt_out() -> None:
+    reply = mention_candidate(text="@acme unstoppable coffee")
+    assert one(decide([reply], state(), NOW, policy()))[0] == "send"
+
+
+# complaint block ---------------------------------------------------------------------
+
+
+def test_recent_complaint_defers_until_the_block_ends() -> None:
+    complained = NOW - timedelta(days=1)
+    (v,) = decide(
+        [candidate()],
+        state(last_complaint_at=complained),
+        NOW,
+        policy(complaint_block=timedelta(days=30)),
+    )
+    assert (v.outcome, v.reason) == ("defer", "complaint_block")
+    assert v.detail == "complaint at 2026-06-14 18:00Z blocks contact for 30d"
+    assert v.retry_at == complained + timedelta(days=30)
+
+
+def test_complaint_block_also_holds_back_a_reply_to_a_summons() -> None:
+    s = state(last_complaint_at=NOW - timedelta(hours=1))
+    v = one(decide([mention_candidate()], s, NOW, policy(complaint_block=timedelta(days=1))))
+    assert v[:2] == ("defer", "complaint_block")
+
+
+def test_old_complaint_and_no_configured_block_let_it_through() -> None:
+    old = state(last_complaint_at=NOW - timedelta(days=30))
+    assert (
+        one(decide([candidate()], old, NOW, policy(complaint_block=timedelta(days=30))))[0]
+        == "send"
+    )
+    recent = state(last_complaint_at=NOW - timedelta(hours=1))
+    assert one(decide([candidate()], recent, NOW, policy()))[0] == "send"
+
+
+# consent -----------------------------------------------------------------------------
+
+
+def test_customer_without_consent_waits() -> None:
+    c = candidate(who=customer(consent_at=None))
+    assert one(decide([c], state(), NOW, policy(require_consent=True))) == (
+        "defer",
+        "no_consent",
+        "no consent on file",
+    )
+
+
+def test_consent_given_later_than_now_waits_until_then() -> None:
+    later = NOW + timedelta(hours=3)
+    (v,) = decide(
+        [candidate(who=customer(consent_at=later))], state(), NOW, policy(require_consent=True)
+    )
+    assert (v.reason, v.detail, v.retry_at) == (
+        "no_consent",
+        "consent only from 2026-06-15 21:00Z",
+        later,
+    )
+
+
+def test_consent_not_required_by_default() -> None:
+    c = candidate(who=customer(consent_at=None))
+    assert one(decide([c], state(), NOW, policy()))[0] == "send"
+
+
+def test_prospects_only_through_review() -> None:
+    prospect = customer(kind="prospect", consent_at=None)
+    auto = mention_candidate(who=prospect)
+    assert one(decide([auto], state(), NOW, policy(require_consent=True))) == (
+        "drop",
+        "prospect_needs_review",
+        "prospects are only contacted through review, not channel x",
+    )
+    assert (
+        one(decide([candidate(who=prospect)], state(), NOW, policy(require_consent=True)))[0]
+        == "send"
+    )
+
+
+# X gates -----------------------------------------------------------------------------
+
+
+def test_channel_x_without_a_summoning_post_is_dropped() -> None:
+    x = cadence("auto-thanks", channel="x")
+    for trigger in (None, event("purchase"), event("keyword_mention", tweet_id="9", text="acme")):
+        c = candidate(x, trigger=trigger, in_reply_to="9")
+        assert one(decide([c], state(), NOW, policy()))[:2] == ("drop", "not_engaged_first")
+
+
+def test_channel_x_must_reply_to_the_trigger_post_itself() -> None:
+    c = mention_candidate(tweet_id="t1")
+    wrong = candidate(c.cadence, trigger=c.trigger_event, in_reply_to="t2")
+    assert one(decide([wrong], state(), NOW, policy()))[:2] == ("drop", "not_engaged_first")
+
+
+def test_one_reply_per_post_from_the_ledger() -> None:
+    s = state(past=(past("mention-reply", NOW - timedelta(hours=1), "x", "t1"),))
+    assert one(decide([mention_candidate("t1")], s, NOW, policy())) == (
+        "drop",
+        "already_replied",
+        "post t1 already has a reply",
+    )
+    assert one(decide([mention_candidate("t2")], s, NOW, policy()))[0] == "send"
+
+
+def test_one_reply_per_post_within_one_call_goes_to_the_higher_priority() -> None:
+    low = mention_candidate("t1", cad=cadence("a-low", channel="x", priority=10))
+    high = mention_candidate("t1", cad=cadence("z-high", channel="x", priority=90))
+    verdicts = decide([low, high], state(), NOW, policy())
+    assert [(v.candidate.cadence.name, v.outcome, v.reason) for v in verdicts] == [
+        ("z-high", "send", "sent_to_outbox"),
+        ("a-low", "drop", "already_replied"),
+    ]
+
+
+# holdout -----------------------------------------------------------------------------
+
+
+def test_cadence_holdout_and_global_holdout_drop() -> None:
+    everyone = cadence(holdout=1.0)
+    assert one(decide([candidate(everyone)], state(), NOW, policy())) == (
+        "drop",
+        "held_out",
+        "customer is in the holdout of thanks",
+    )
+    assert one(decide([candidate()], state(), NOW, policy(global_holdout=1.0))) == (
+        "drop",
+        "global_holdout",
+        "customer is in the global holdout",
+    )
+
+
+# quiet hours -------------------------------------------------------------------------
+
+
+def test_quiet_hours_defer_until_local_end() -> None:
+    paris = candidate(who=customer(timezone="Europe/Paris"))  # 20:00 local at NOW
+    (v,) = decide([paris], state(), NOW, policy(quiet_hours=quiet("19:00-09:00")))
+    assert (v.outcome, v.reason, v.detail) == (
+        "defer",
+        "quiet_hours",
+        "quiet hours until 09:00 Europe/Paris",
+    )
+    assert v.retry_at == datetime(2026, 6, 16, 7, 0, tzinfo=UTC)
+    la = candidate(who=customer(timezone="America/Los_Angeles"))  # 11:00 local
+    assert one(decide([la], state(), NOW, policy(quiet_hours=quiet("19:00-09:00"))))[0] == "send"
+
+
+# caps, min_gap, arbitration ----------------------------------------------------------
+
+
+def test_global_cap_counts_every_cadence() -> None:
+    s = state(past=(past("other", NOW - timedelta(hours=2)),))
+    (v,) = decide([candidate()], s, NOW, policy(caps=caps((1, "1d"))))
+    assert (v.outcome, v.reason, v.detail) == ("defer", "cap", "cap 1 per 1d reached")
+    assert v.retry_at == NOW + timedelta(hours=22)
+
+
+def test_cap_window_is_half_open() -> None:
+    s = state(past=(past("other", NOW - timedelta(days=1)),))  # exactly `per` ago: out
+    assert one(decide([candidate()], s, NOW, policy(caps=caps((1, "1d")))))[0] == "send"
+
+
+def test_cadence_cap_counts_only_its_own_contacts() -> None:
+    capped = cadence("thanks", cap=Cap(1, timedelta(days=30)))
+    mine = state(past=(past("thanks", NOW - timedelta(days=10)),))
+    assert one(decide([candidate(capped)], mine, NOW, policy())) == (
+        "defer",
+        "cadence_cap",
+        "cadence cap 1 per 30d reached",
+    )
+    others = state(past=(past("other", NOW - timedelta(days=10)),))
+    assert one(decide([candidate(capped)], others, NOW, policy()))[0] == "send"
+
+
+def test_min_gap() -> None:
+    s = state(past=(past("other", NOW - timedelta(hours=5)),))
+    (v,) = decide([candidate()], s, NOW, policy(min_gap=timedelta(hours=24)))
+    assert (v.outcome, v.reason, v.detail) == (
+        "defer",
+        "min_gap",
+        "min_gap 1d: a contact at 2026-06-15 13:00Z",
+    )
+    assert v.retry_at == NOW + timedelta(hours=19)
+
+
+def test_zero_cap_never_sends() -> None:
+    assert one(decide([candidate()], state(), NOW, policy(caps=caps((0, "1d")))))[1] == "cap"
+
+
+def test_arbitration_by_priority_then_cadence_name() -> None:
+    low = candidate(cadence("winback", priority=40))
+    high = candidate(cadence("thanks", priority=60))
+    tie = candidate(cadence("birthday", priority=60))
+    verdicts = decide([low, high, tie], state(), NOW, policy(caps=caps((2, "1d"))))
+    assert [(v.candidate.cadence.name, v.outcome, v.reason) for v in verdicts] == [
+        ("birthday", "send", "sent_to_outbox"),
+        ("thanks", "send", "sent_to_outbox"),
+        ("winback", "defer", "cap"),
+    ]
+
+
+def test_sends_in_one_call_count_for_min_gap() -> None:
+    verdicts = decide(
+        [candidate(cadence("a")), candidate(cadence("b"))],
+        state(),
+        NOW,
+        policy(min_gap=timedelta(hours=1)),
+    )
+    assert [(v.outcome, v.reason) for v in verdicts] == [
+        ("send", "sent_to_outbox"),
+        ("defer", "min_gap"),
+    ]
+
+
+def test_a_contact_planned_after_now_still_counts() -> None:
+    s = state(past=(past("other", NOW + timedelta(hours=2)),))
+    assert one(decide([candidate()], s, NOW, policy(caps=caps((1, "1d")))))[1] == "cap"
+    assert one(decide([candidate()], s, NOW, policy(min_gap=timedelta(hours=3))))[1] == "min_gap"
+
+
+# pipeline ----------------------------------------------------------------------------
+
+
+def test_duplicate_key_in_one_call_is_sent_once() -> None:
+    c = candidate()
+    verdicts = decide([c, c], state(), NOW, policy())
+    assert sorted((v.outcome, v.reason) for v in verdicts) == [
+        ("drop", "duplicate_key"),
+        ("send", "sent_to_outbox"),
+    ]
+
+
+def test_first_stage_that_objects_gives_the_reason() -> None:
+    # suppressed AND in quiet hours AND capped: suppression speaks.
+    s = state(
+        past=(past("other", NOW - timedelta(hours=1)),),
+        suppressions=(SuppressionFacts("opted_out", None),),
+    )
+    p = policy(caps=caps((1, "1d")), quiet_hours=quiet("00:00-23:59"))
+    assert one(decide([candidate()], s, NOW, p))[1] == "opted_out"
+
+
+def test_now_may_be_given_in_any_zone() -> None:
+    paris_now = NOW.astimezone(ZoneInfo("Europe/Paris"))
+    assert one(decide([candidate()], state(), paris_now, policy()))[0] == "send"
+
+
+def test_no_candidates_no_verdicts() -> None:
+    assert decide([], state(), NOW, policy()) == []
