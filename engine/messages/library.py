@@ -18,7 +18,12 @@ from jinja2.exceptions import TemplateSyntaxError
 from engine.errors import Problem, RapportError
 from engine.messages import budget
 from engine.messages.context import VARIABLES, MessageContext
-from engine.messages.sandbox import MessageEnvironment, forbidden_constructs, unknown_message
+from engine.messages.sandbox import (
+    FORBIDDEN_NAMES,
+    MessageEnvironment,
+    forbidden_constructs,
+    unknown_message,
+)
 
 MAX_TEMPLATE_BYTES = 16_384
 SUFFIX = ".j2"
@@ -202,9 +207,10 @@ def _static_problems(env: MessageEnvironment, tree: nodes.Template) -> list[tupl
     known = set(VARIABLES) | set(env.globals)
     try:
         undeclared = meta.find_undeclared_variables(tree)
-    except TemplateSyntaxError:  # an unknown filter or test, already reported above
-        undeclared = set()
-    for name in sorted(undeclared - known):
+    except TemplateSyntaxError:  # an unknown filter stops Jinja's analysis: approximate it
+        stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+        undeclared = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"} - stored
+    for name in sorted(undeclared - known - FORBIDDEN_NAMES):
         line = min(n.lineno for n in tree.find_all(nodes.Name) if n.name == name)
         found.append((line, unknown_message("variable", name, known)))
     return found

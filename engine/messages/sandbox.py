@@ -32,7 +32,7 @@ from engine.messages.context import Record
 from engine.messages.filters import filter_table
 
 _HELPERS = "engine.messages.budget"
-_FORBIDDEN_NAMES = {"self", "caller", "varargs", "kwargs"}
+FORBIDDEN_NAMES = {"self", "caller", "varargs", "kwargs"}
 _FORBIDDEN_NODES: dict[type[nodes.Node], str] = {
     nodes.Macro: "macros are not allowed in message templates",
     nodes.CallBlock: "{% call %} is not allowed in message templates",
@@ -83,7 +83,7 @@ def _refusal(node: nodes.Node) -> str | None:
             return message
     if isinstance(node, nodes.For) and node.recursive:
         return "recursive loops are not allowed in message templates"
-    if isinstance(node, nodes.Name) and node.name in _FORBIDDEN_NAMES:
+    if isinstance(node, nodes.Name) and node.name in FORBIDDEN_NAMES:
         return f"'{node.name}' is not available in message templates"
     private = getattr(node, "name" if isinstance(node, nodes.Name) else "attr", None)
     if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
