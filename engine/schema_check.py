@@ -109,7 +109,10 @@ def _messages(error: jsonschema.ValidationError, path: Path) -> list[Found]:
     if kind in ("type", "pattern", "format", "const", "minLength") and hint:
         return [(path, f"{where}: {value!r} {hint}", False)]
     if kind == "type":
-        return [(path, f"{where}: {value!r} should be {_type_words(expected)}", False)]
+        shown = f"{where}:" if path else where
+        if not isinstance(value, dict | list):
+            shown += f" {value!r}"
+        return [(path, f"{shown} should be {_type_words(expected)}", False)]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         low, high = schema.get("minimum"), schema.get("maximum")
         span = f"between {low} and {high}" if low is not None and high is not None else kind

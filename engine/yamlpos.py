@@ -192,6 +192,12 @@ def _syntax_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     reason = getattr(exc, "problem", None) or str(exc)
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark and mark and context_mark.line != mark.line:
+        # An unclosed bracket or quote is found at the end; say where it was opened.
+        reason += f" ({context} that starts at line {context_mark.line + 1})"
+    if reason == "mapping values are not allowed here":
+        reason += " (put text that contains ': ' in quotes)"
     if "\t" in reason or (mark and _is_tab_at(text, mark.line, mark.column)):
         return Problem(file, line, col, "tab character in indentation; indent with spaces")
     return Problem(file, line, col, f"YAML syntax error: {reason}")

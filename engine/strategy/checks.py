@@ -137,7 +137,6 @@ def _step_problems(doc: Document, steps: Any) -> list[Problem]:
             )
         elif isinstance(name, str):
             seen[name] = i
-        problems += _template_name_problems(doc, ("steps", i), step)
     return problems
 
 
@@ -149,15 +148,3 @@ def template_fields(step: dict[str, Any]) -> list[tuple[Path, str]]:
     if isinstance(step.get("variants"), dict):
         found += [(("variants", str(k)), v) for k, v in step["variants"].items()]
     return [(path, name) for path, name in found if isinstance(name, str)]
-
-
-def _template_name_problems(doc: Document, at: Path, step: dict[str, Any]) -> list[Problem]:
-    return [
-        doc.problem(
-            (*at, *rel),
-            f"{dotted((*at, *rel))}: {name!r} is not a template file name "
-            "(name a file inside templates/, e.g. thanks.j2)",
-        )
-        for rel, name in template_fields(step)
-        if ".." in name.split("/")
-    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from engine.strategy.xrules import x_rule_problems
 from engine.yamlpos import Document, load_document
 
 RULE_SUFFIXES = (".yaml", ".yml")
+_TEMPLATE_NAME = re.compile(CADENCE_SCHEMA["definitions"]["template"]["pattern"])
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def _missing_templates(checked: list[_Checked], templates_dir: Path) -> list[Pro
             if not isinstance(step, dict):
                 continue
             for rel, name in template_fields(step):
-                if name in existing or ".." in name.split("/"):
+                if name in existing or not _TEMPLATE_NAME.fullmatch(name):  # schema said so
                     continue
                 close = difflib.get_close_matches(name, existing, n=1, cutoff=0.6)
                 fix = f"; did you mean '{close[0]}'?" if close else f" (add {folder}/{name})"
