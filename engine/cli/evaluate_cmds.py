@@ -1,5 +1,127 @@
-"""preview, explain, simulate, run, diff. (Owned by the evaluation work.)"""
+"""preview, explain, simulate, run, diff. (Owned by the evaluation work.)
+
+Every one of them is the same evaluation (engine.evaluation) with a different sink:
+run writes, preview records in memory.
+"""
 
 from __future__ import annotations
 
-COMMANDS: list = []
+import json
+from datetime import datetime
+
+import click
+
+from engine import clock
+from engine.cli.context import app
+from engine.errors import NotBuiltYet
+
+
+class TimeParam(click.ParamType):
+    """An ISO 8601 instant (a date alone is 00:00 UTC), as aware UTC."""
+
+    name = "TIME"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return clock.as_utc(value)
+        try:
+            return clock.parse_time(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+TIME = TimeParam()
+
+
+@click.command(name="run")
+@click.option(
+    "--once", is_flag=True, help="Evaluate once and exit (the daemon runs on a schedule)."
+)
+@click.option("--at", "at", type=TIME, help="Evaluate as of this time (default: now).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def run_command(once: bool, at: datetime | None, fmt: str) -> None:
+    """One real evaluation: writes enrolments, decisions and the outbox."""
+    if not once:
+        raise click.UsageError("use `rapport run --once` (or `rapport daemon` to keep running)")
+    from engine.evaluation import run_once
+
+    ctx = app()
+    now = at or clock.now()
+    with clock.frozen_at(now):
+        summary = run_once(ctx.database, ctx.settings, now=now)
+    if fmt == "json":
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        click.echo(summary.text())
+
+
+@click.command(name="preview")
+@click.option("--at", "at", type=TIME, help="Evaluate as of this time (default: now).")
+@click.option("--customer", help="Only this customer (external id or @handle).")
+@click.option("--cadence", help="Only this cadence.")
+@click.option("--all", "include_all", is_flag=True, help="Add every not-sent decision and why.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+def preview_command(
+    at: datetime | None, customer: str | None, cadence: str | None, include_all: bool, fmt: str
+) -> None:
+    """What one evaluation at T would send, rendered, and why not. Writes nothing."""
+    from engine.evaluation import preview
+    from engine.evaluation.output import (
+        as_csv,
+        as_json,
+        as_table,
+        duplicate_warnings,
+        preview_rows,
+    )
+
+    ctx = app()
+    now = at or clock.now()
+    with clock.frozen_at(now):
+        summary, sink = preview(
+            ctx.database, ctx.settings, now=now, customer=customer, cadence=cadence
+        )
+    rows = preview_rows(sink.changes.decisions, include_all=include_all)
+    if fmt == "json":
+        click.echo(as_json(rows))
+    elif fmt == "csv":
+        click.echo(as_csv(rows), nl=False)
+    else:
+        from rich.console import Console
+
+        console = Console(soft_wrap=False)
+        console.print(as_table(rows, include_all=include_all, now=now))
+        console.print(summary.text(), markup=False, highlight=False)
+    for warning in duplicate_warnings(rows):
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _not_built(name: str, help_text: str) -> click.Command:
+    @click.command(name=name, help=help_text + "\n\nNot built yet: this command exits 2.")
+    @click.argument("args", nargs=-1)
+    def command(args: tuple[str, ...]) -> None:
+        raise NotBuiltYet(name)
+
+    return command
+
+
+COMMANDS: list[click.Command] = [
+    run_command,
+    preview_command,
+    _not_built("explain", "For one customer, each cadence: enrolled or not, due step, why."),
+    _not_built("simulate", "Replay the strategy over time on the stored history."),
+    _not_built("diff", "What a change of the rules changes in outcomes."),
+]

@@ -1,0 +1,232 @@
+"""Due steps → rendered candidates → contact policy → contacts and decisions.
+
+Rendering comes before the policy so that a text the templates cannot produce never
+counts against a cap; such a step waits (deferred) until the template is fixed or the
+step expires. A policy drop (opted out, prospect, not engaged first, already replied)
+resolves the step for good; a policy defer leaves it due for a later evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from engine.config import Settings
+from engine.evaluation.enrolments import DueStep, decision
+from engine.evaluation.facts import FactSheet
+from engine.evaluation.records import Changes, CustomerHistory, EnrolmentState, PlannedContact
+from engine.messages import (
+    MessageContext,
+    MessageRefusal,
+    Rendered,
+    TemplateLibrary,
+    compose_message,
+)
+from engine.policy import decide
+from engine.policy.candidates import Candidate, CustomerPolicyState, PastContact
+from engine.policy.keys import idempotency_key
+
+CONTACT_STATE = {"review": "pending_review", "x": "planned"}
+
+
+@dataclass(frozen=True)
+class MessageSetup:
+    settings: Settings
+    library: TemplateLibrary
+    brand: dict[str, Any]
+
+
+def choose_variant(
+    customer_external_id: str, cadence: str, step: str, variants: tuple[str, ...]
+) -> str:
+    """A/B split by customer: a hash, so a customer sees the same variant on every run."""
+    if len(variants) == 1:
+        return variants[0]
+    digest = hashlib.sha256(f"{cadence}:{step}:{customer_external_id}".encode()).digest()
+    return sorted(variants)[int.from_bytes(digest[:8], "big") % len(variants)]
+
+
+def in_reply_to(due: DueStep) -> str | None:
+    """Channel x replies to the summoning post; review messages stand on their own."""
+    event = due.trigger_event
+    if due.cadence.channel != "x" or event is None:
+        return None
+    tweet = event.properties.get("tweet_id")
+    return str(tweet) if tweet is not None else None
+
+
+def candidate_of(history: CustomerHistory, due: DueStep) -> Candidate:
+    customer = history.customer
+    variant = choose_variant(
+        customer.external_id, due.cadence.name, due.step.name, due.step.variants
+    )
+    reply_to = in_reply_to(due)
+    return Candidate(
+        customer=customer,
+        cadence=due.cadence,
+        step=due.step,
+        step_index=due.step_index,
+        enrolment_id=due.enrolment.id,
+        enrolment_start=due.enrolment.entered_at,
+        due=due.due,
+        trigger_event=due.trigger_event,
+        variant=variant,
+        template=dict(due.step.templates)[variant],
+        idempotency_key=idempotency_key(
+            customer.external_id,
+            due.cadence.name,
+            due.enrolment.entered_at,
+            due.step.name,
+            reply_to,
+        ),
+        in_reply_to=reply_to,
+    )
+
+
+def render(
+    setup: MessageSetup,
+    candidate: Candidate,
+    history: CustomerHistory,
+    sheet: FactSheet,
+    now: datetime,
+) -> Rendered | MessageRefusal:
+    customer = candidate.customer
+    if not customer.handle:
+        return MessageRefusal("no_handle_on_file", "the customer has no X handle on file")
+    event = candidate.trigger_event
+    context = MessageContext.build(
+        customer={
+            "external_id": customer.external_id,
+            "handle": customer.handle,
+            "name": history.name,
+            "timezone": customer.timezone,
+            "kind": customer.kind,
+            "attributes": customer.attributes,
+        },
+        event=sheet.events.get(event.id) if event is not None else None,
+        cadence=candidate.cadence.name,
+        step=candidate.step.name,
+        brand=setup.brand,
+        history=sheet.aggregates,
+        now_utc=now,
+        default_timezone=setup.settings.timezone,
+    )
+    return compose_message(
+        setup.library,
+        templates=[candidate.template],
+        fallback=candidate.step.fallback,
+        context=context,
+        handle=customer.handle,
+        allow_mentions=candidate.step.allow_mentions,
+    )
+
+
+@dataclass
+class ContactRound:
+    """One customer's due steps at one `now`, decided together (priority arbitration)."""
+
+    setup: MessageSetup
+    history: CustomerHistory
+    sheet: FactSheet
+    last_complaint_at: datetime | None
+    now: datetime
+    changes: Changes
+
+    def run(self, due_steps: list[DueStep]) -> list[EnrolmentState]:
+        """Decide; returns the enrolments whose step resolved (they may have another due)."""
+        resolved: list[EnrolmentState] = []
+        candidates: list[tuple[Candidate, Any, DueStep]] = []
+        for due in due_steps:
+            candidate = candidate_of(self.history, due)
+            if candidate.idempotency_key in self.history.contact_keys:
+                # Already in the ledger (an earlier run, another process): never twice.
+                due.enrolment.resolve_step(self.now)
+                resolved.append(due.enrolment)
+                continue
+            rendered = render(self.setup, candidate, self.history, self.sheet, self.now)
+            if isinstance(rendered, MessageRefusal):
+                self._note(candidate, "deferred", rendered.reason, rendered.detail, rendered)
+                continue
+            candidates.append((candidate, rendered, due))
+        if not candidates:
+            return resolved
+        # By identity: the policy hands back the very candidate objects it was given.
+        by_identity = {id(c): (rendered, due) for c, rendered, due in candidates}
+        policy = self.setup.settings.policy
+        verdicts = decide([c for c, _, _ in candidates], self._state(), self.now, policy)
+        for verdict in verdicts:
+            rendered, due = by_identity[id(verdict.candidate)]
+            if verdict.outcome == "send":
+                self._plan(verdict.candidate, rendered, due)
+                resolved.append(due.enrolment)
+            elif verdict.outcome == "drop":
+                self._note(verdict.candidate, "dropped", verdict.reason, verdict.detail, rendered)
+                due.enrolment.resolve_step(self.now)
+                resolved.append(due.enrolment)
+            else:
+                self._note(verdict.candidate, "deferred", verdict.reason, verdict.detail, rendered)
+        return resolved
+
+    def _state(self) -> CustomerPolicyState:
+        return CustomerPolicyState(
+            past_contacts=tuple(self.history.past_contacts),
+            suppressions=tuple(self.history.suppressions),
+            last_complaint_at=self.last_complaint_at,
+        )
+
+    def _plan(self, candidate: Candidate, rendered: Any, due: DueStep) -> None:
+        customer, cadence = candidate.customer, candidate.cadence
+        contact = PlannedContact(
+            customer_id=customer.id,
+            enrolment=due.enrolment,
+            cadence=cadence.name,
+            step=candidate.step.name,
+            variant=candidate.variant,
+            idempotency_key=candidate.idempotency_key,
+            text=rendered.text,
+            channel=cadence.channel,
+            state=CONTACT_STATE[cadence.channel],
+            in_reply_to=candidate.in_reply_to,
+            planned_at=self.now,
+            handle=customer.handle,
+            customer_external_id=customer.external_id,
+            template=rendered.template,
+            weighted_length=rendered.weighted_length,
+        )
+        self.changes.contacts.append(contact)
+        self.history.contact_keys.add(candidate.idempotency_key)
+        self.history.past_contacts.append(
+            PastContact(cadence.name, self.now, cadence.channel, candidate.in_reply_to)
+        )
+        due.enrolment.resolve_step(self.now)
+        self._note(
+            candidate,
+            "planned",
+            "sent_to_outbox",
+            f"{cadence.channel}: {rendered.template}",
+            rendered,
+        )
+
+    def _note(
+        self, candidate: Candidate, outcome: str, reason: str, detail: str, rendered: Any
+    ) -> None:
+        record = decision(
+            self.history,
+            candidate.cadence.name,
+            candidate.step.name,
+            outcome,
+            reason,
+            detail,
+            self.now,
+        )
+        self.changes.decisions.append(
+            replace(
+                record,
+                variant=candidate.variant,
+                channel=candidate.cadence.channel,
+                text=getattr(rendered, "text", None) or "",
+                weighted_length=getattr(rendered, "weighted_length", None),
+            )
+        )

@@ -1,0 +1,210 @@
+"""Bulk reads for one batch of customers: one query per table, never one per customer.
+
+Customer ids are streamed in key order (keyset pagination), so memory depends on the
+batch size, not on the size of the customer base.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine.evaluation.records import NOT_COUNTING_STATES, CustomerHistory, EnrolmentState
+from engine.history.db import Database
+from engine.history.models import CadenceLaunch, Contact, Customer, Enrolment, Event, Suppression
+from engine.policy.candidates import CustomerFacts, EventFacts, PastContact, SuppressionFacts
+
+DEFAULT_BATCH_SIZE = 500
+
+
+def customer_id_batches(
+    db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE, only: Sequence[int] | None = None
+) -> Iterator[list[int]]:
+    """Customer ids in ascending order, `batch_size` at a time (or just `only`)."""
+    if only is not None:
+        ids = sorted(set(only))
+        for start in range(0, len(ids), batch_size):
+            yield ids[start : start + batch_size]
+        return
+    last = 0
+    while True:
+        with db.read() as session:
+            ids = list(
+                session.scalars(
+                    select(Customer.id)
+                    .where(Customer.id > last)
+                    .order_by(Customer.id)
+                    .limit(batch_size)
+                )
+            )
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def find_customer_ids(db: Database, key: str) -> list[int]:
+    """Customers matching an external id or an X handle (with or without @)."""
+    handle = key.lstrip("@").lower()
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(Customer.id).where(
+                    or_(Customer.external_id == key, Customer.handle_key == handle)
+                )
+            )
+        )
+
+
+def load_launches(db: Database) -> dict[str, datetime]:
+    with db.read() as session:
+        rows = session.execute(select(CadenceLaunch.cadence, CadenceLaunch.first_seen_at))
+        return {cadence: first_seen for cadence, first_seen in rows}
+
+
+def load_batch(
+    db: Database, ids: Sequence[int], now: datetime, default_timezone: str
+) -> list[CustomerHistory]:
+    """Everything the evaluation needs about `ids`, as of `now`, in one read transaction."""
+    with db.read() as session:
+        customers, names = _customers(session, ids, default_timezone)
+        events = _events(session, ids, now)
+        enrolments = _enrolments(session, ids)
+        contacts, keys = _contacts(session, ids)
+        suppressions, sources = _suppressions(session, ids, customers)
+    return [
+        CustomerHistory(
+            customer=customer,
+            name=names.get(customer.id),
+            events=events.get(customer.id, []),
+            enrolments=enrolments.get(customer.id, []),
+            past_contacts=contacts.get(customer.id, []),
+            contact_keys=keys.get(customer.id, set()),
+            suppressions=suppressions.get(customer.id, []),
+            suppression_sources=sources.get(customer.id, set()),
+        )
+        for customer in customers
+    ]
+
+
+def _customers(
+    session: Session, ids: Sequence[int], default_tz: str
+) -> tuple[list[CustomerFacts], dict[int, str | None]]:
+    c = Customer
+    rows = session.execute(
+        select(
+            c.id, c.external_id, c.handle, c.name, c.timezone, c.kind, c.consent_at, c.attributes
+        )
+        .where(c.id.in_(ids))
+        .order_by(c.id)
+    ).all()
+    names = {row.id: row.name for row in rows}
+    return [
+        CustomerFacts(
+            id=row.id,
+            external_id=row.external_id,
+            handle=row.handle,
+            timezone=row.timezone or default_tz,
+            kind=row.kind,
+            consent_at=row.consent_at,
+            attributes=row.attributes or {},
+        )
+        for row in rows
+    ], names
+
+
+def _events(session: Session, ids: Sequence[int], now: datetime) -> dict[int, list[EventFacts]]:
+    e = Event
+    rows = session.execute(
+        select(e.customer_id, e.id, e.type, e.occurred_at, e.properties, e.external_id)
+        .where(e.customer_id.in_(ids), e.occurred_at <= now)
+        .order_by(e.customer_id, e.occurred_at, e.id)
+    )
+    events: dict[int, list[EventFacts]] = defaultdict(list)
+    for row in rows:
+        events[row.customer_id].append(
+            EventFacts(row.id, row.type, row.occurred_at, row.properties or {}, row.external_id)
+        )
+    return events
+
+
+def _enrolments(session: Session, ids: Sequence[int]) -> dict[int, list[EnrolmentState]]:
+    rows = session.execute(
+        select(Enrolment)
+        .where(Enrolment.customer_id.in_(ids))
+        # Enrolment ids give the order of enrolments that began at one instant.
+        .order_by(Enrolment.customer_id, Enrolment.entered_at, Enrolment.id)
+    ).scalars()
+    enrolments: dict[int, list[EnrolmentState]] = defaultdict(list)
+    for row in rows:
+        enrolments[row.customer_id].append(
+            EnrolmentState(
+                id=row.id,
+                customer_id=row.customer_id,
+                cadence=row.cadence,
+                entered_at=row.entered_at,
+                trigger_event_id=row.trigger_event_id,
+                step_reached=row.step_reached,
+                last_resolved_at=row.last_resolved_at,
+                state=row.state,
+                ended_at=row.ended_at,
+                rules_version=row.rules_version,
+            )
+        )
+    return enrolments
+
+
+def _contacts(
+    session: Session, ids: Sequence[int]
+) -> tuple[dict[int, list[PastContact]], dict[int, set[str]]]:
+    c = Contact
+    rows = session.execute(
+        select(
+            c.customer_id,
+            c.cadence,
+            c.planned_at,
+            c.channel,
+            c.in_reply_to,
+            c.idempotency_key,
+            c.state,
+        )
+        .where(c.customer_id.in_(ids))
+        .order_by(c.customer_id, c.planned_at, c.id)
+    )
+    contacts: dict[int, list[PastContact]] = defaultdict(list)
+    keys: dict[int, set[str]] = defaultdict(set)
+    for row in rows:
+        keys[row.customer_id].add(row.idempotency_key)
+        if row.state not in NOT_COUNTING_STATES:
+            contacts[row.customer_id].append(
+                PastContact(row.cadence, row.planned_at, row.channel, row.in_reply_to)
+            )
+    return contacts, keys
+
+
+def _suppressions(
+    session: Session, ids: Sequence[int], customers: Sequence[CustomerFacts]
+) -> tuple[dict[int, list[SuppressionFacts]], dict[int, set[int]]]:
+    """Suppressions by customer, or by handle (a handle can be suppressed before it is known)."""
+    by_handle = {c.handle.lower(): c.id for c in customers if c.handle}
+    s = Suppression
+    condition = s.customer_id.in_(ids)
+    if by_handle:
+        condition = or_(condition, s.handle_key.in_(list(by_handle)))
+    rows = session.execute(
+        select(s.customer_id, s.handle_key, s.reason, s.until, s.source_event_id).where(condition)
+    )
+    found: dict[int, list[SuppressionFacts]] = defaultdict(list)
+    sources: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        owner = row.customer_id if row.customer_id is not None else by_handle.get(row.handle_key)
+        if owner is None:
+            continue
+        found[owner].append(SuppressionFacts(row.reason, row.until))
+        if row.source_event_id is not None:
+            sources[owner].add(row.source_event_id)
+    return found, sources

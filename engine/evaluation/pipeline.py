@@ -1,0 +1,182 @@
+"""One evaluation at `now`: batches of customers through facts → matcher → enrolments →
+policy → templates → a sink.
+
+Run, preview, explain and simulate all call `evaluate`; only the sink differs (DESIGN §3).
+Per batch: bulk reads (loading.py), trigger plans (triggers.py), one matcher call for
+every trigger condition of the batch, then per customer the DESIGN §7 order: opt-outs,
+new enrolments, exits, due steps (enrolments.py), decided and rendered (contacting.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.config import Settings
+from engine.evaluation.contacting import ContactRound, MessageSetup
+from engine.evaluation.enrolments import (
+    DueStep,
+    TriggerMatches,
+    advance,
+    apply_exits,
+    enrol,
+)
+from engine.evaluation.facts import ConditionSet, FactSheet
+from engine.evaluation.loading import (
+    DEFAULT_BATCH_SIZE,
+    customer_id_batches,
+    load_batch,
+    load_launches,
+)
+from engine.evaluation.records import Changes, CustomerHistory
+from engine.evaluation.signals import last_complaint_at, new_opt_outs
+from engine.evaluation.sinks import Sink
+from engine.evaluation.summary import Summary
+from engine.evaluation.triggers import TriggerPlan, go_live, plan_triggers
+from engine.history.db import Database
+from engine.messages import TemplateLibrary
+from engine.policy import GLOBAL_SCOPE, in_holdout
+from engine.strategy.model import Cadence, Strategy
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What is fixed for one evaluation: the rules, the settings, `now`, go-lives."""
+
+    strategy: Strategy
+    settings: Settings
+    now: datetime
+    cadences: tuple[Cadence, ...]  # priority order; all, or the one asked for
+    go_lives: dict[str, datetime]
+    launches: dict[str, datetime]  # cadences seen for the first time now
+    conditions: ConditionSet
+    messages: MessageSetup
+
+    @property
+    def by_name(self) -> dict[str, Cadence]:
+        return {c.name: c for c in self.cadences}
+
+    def holdout_reason(self, customer_external_id: str) -> Callable[[Cadence], str | None]:
+        policy = self.settings.policy
+
+        def reason(cadence: Cadence) -> str | None:
+            salt = policy.holdout_salt
+            if in_holdout(customer_external_id, GLOBAL_SCOPE, policy.global_holdout, salt):
+                return "global_holdout"
+            if in_holdout(customer_external_id, cadence.name, cadence.holdout, salt):
+                return "held_out"
+            return None
+
+        return reason
+
+
+def prepare(
+    db: Database,
+    strategy: Strategy,
+    settings: Settings,
+    *,
+    now: datetime,
+    library: TemplateLibrary,
+    cadence: str | None = None,
+) -> Evaluation:
+    """Go-live per cadence (DESIGN §7) and the compiled conditions, once per evaluation."""
+    cadences = tuple(c for c in strategy.cadences if cadence is None or c.name == cadence)
+    launched = load_launches(db)
+    go_lives = {c.name: go_live(c, launched, now) for c in cadences}
+    brand = {"handle": settings.brand.handle, "keywords": settings.brand.keywords}
+    return Evaluation(
+        strategy=strategy,
+        settings=settings,
+        now=now,
+        cadences=cadences,
+        go_lives=go_lives,
+        launches={c.name: now for c in cadences if c.name not in launched},
+        conditions=ConditionSet.of(cadences),
+        messages=MessageSetup(settings, library, brand),
+    )
+
+
+def evaluate(
+    db: Database,
+    evaluation: Evaluation,
+    sink: Sink,
+    *,
+    mode: str,
+    customer_ids: Sequence[int] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Summary:
+    """Stream the customers in batches; each batch's changes go to the sink at once."""
+    summary = Summary(evaluation.now)
+    sink.begin(evaluation.now, mode, evaluation.strategy.version_hash)
+    if evaluation.launches:
+        sink.apply(Changes(launches=dict(evaluation.launches)))
+    batches = customer_id_batches(db, batch_size=batch_size, only=customer_ids)
+    for ids in batches:
+        histories = load_batch(db, ids, evaluation.now, evaluation.settings.timezone)
+        changes = evaluate_batch(evaluation, histories)
+        sink.apply(changes)
+        summary.add(changes, len(histories))
+    sink.finish(summary.as_dict())
+    return summary
+
+
+def evaluate_batch(evaluation: Evaluation, histories: Sequence[CustomerHistory]) -> Changes:
+    now = evaluation.now
+    plans = [plan_triggers(h, evaluation.cadences, evaluation.go_lives, now) for h in histories]
+    facts = [evaluation.conditions.facts_of(h, now) for h in histories]
+    matches = evaluation.conditions.trigger_matches(histories, facts, plans)
+    changes = Changes()
+    for history, customer_facts, plan, matched in zip(
+        histories, facts, plans, matches, strict=True
+    ):
+        evaluate_customer(evaluation, history, customer_facts, plan, matched, changes)
+    return changes
+
+
+def evaluate_customer(
+    evaluation: Evaluation,
+    history: CustomerHistory,
+    facts: FactSheet,
+    plan: TriggerPlan,
+    matches: TriggerMatches,
+    changes: Changes,
+) -> None:
+    """DESIGN §7 order: opt-outs, new enrolments, exits, then due steps until none is left."""
+    now, settings = evaluation.now, evaluation.settings
+    changes.suppressions += new_opt_outs(history, settings.policy.opt_out_words, now)
+    holdout_reason = evaluation.holdout_reason(history.customer.external_id)
+    known = {id(e) for e in history.enrolments}
+    created, decisions = enrol(
+        history,
+        evaluation.cadences,
+        plan,
+        matches,
+        holdout_reason,
+        now,
+        evaluation.strategy.version_hash,
+    )
+    changes.new_enrolments += created
+    changes.decisions += decisions
+    by_name = evaluation.by_name
+    changes.decisions += apply_exits(history, by_name, now)
+    contact_round = ContactRound(
+        evaluation.messages, history, facts, last_complaint_at(history), now, changes
+    )
+
+    def step_when(enrolment: Any, cadence: Cadence, step: Any) -> bool:
+        return evaluation.conditions.step_holds(facts, enrolment, step)
+
+    pending = [e for e in history.enrolments if e.ongoing and e.cadence in by_name]
+    while pending:
+        due_steps: list[DueStep] = []
+        for enrolment in pending:
+            cadence = by_name[enrolment.cadence]
+            due = advance(
+                history, enrolment, cadence, now, step_when, holdout_reason, changes.decisions
+            )
+            if due is not None:
+                due_steps.append(due)
+        pending = contact_round.run(due_steps) if due_steps else []
+    changes.enrolment_updates += [e for e in history.enrolments if e.changed and id(e) in known]

@@ -1,0 +1,152 @@
+"""What one evaluation reads and what it changes, as plain objects.
+
+The pipeline reads a batch of customers into `CustomerHistory` objects, advances their
+enrolments in memory, and hands a `Changes` object to a sink. Nothing here touches SQL:
+the same objects feed the database sink (run) and the recording sink (preview).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.policy.candidates import CustomerFacts, EventFacts, PastContact, SuppressionFacts
+
+ONGOING_STATES = ("active", "held_out")
+# Ledger rows in these states never counted against caps (DOMAIN: contact states).
+NOT_COUNTING_STATES = ("rejected", "failed", "expired")
+
+
+@dataclass(eq=False)
+class EnrolmentState:
+    """One enrolment, mutable while an evaluation advances it (id None until written)."""
+
+    id: int | None
+    customer_id: int
+    cadence: str
+    entered_at: datetime
+    trigger_event_id: int | None
+    step_reached: int  # steps resolved so far
+    last_resolved_at: datetime | None
+    state: str  # active | finished | exited | held_out
+    ended_at: datetime | None
+    rules_version: str
+    changed: bool = False
+
+    @property
+    def ongoing(self) -> bool:
+        return self.state in ONGOING_STATES and self.ended_at is None
+
+    def active_at(self, moment: datetime) -> bool:
+        """Did this enrolment occupy its cadence at `moment` (DESIGN §7: one at a time)?"""
+        if self.entered_at > moment:
+            return False
+        return self.ended_at is None or self.ended_at > moment
+
+    def resolve_step(self, now: datetime) -> None:
+        self.step_reached += 1
+        self.last_resolved_at = now
+        self.changed = True
+
+    def end(self, state: str, now: datetime) -> None:
+        # A held-out enrolment stays held_out whatever ends it: it is the control group.
+        self.state = "held_out" if self.state == "held_out" else state
+        self.ended_at = now
+        self.changed = True
+
+
+@dataclass
+class CustomerHistory:
+    """Everything one evaluation needs about one customer, as of `now`."""
+
+    customer: CustomerFacts
+    name: str | None  # for templates; the policy does not need it
+    events: list[EventFacts]  # occurred_at <= now, ordered by (occurred_at, id)
+    enrolments: list[EnrolmentState]  # ordered by (entered_at, id)
+    past_contacts: list[PastContact]  # ledger rows that count for caps
+    contact_keys: set[str]  # every idempotency key already in the ledger
+    suppressions: list[SuppressionFacts]
+    suppression_sources: set[int]  # event ids that already made a suppression
+
+    def enrolments_of(self, cadence: str) -> list[EnrolmentState]:
+        return [e for e in self.enrolments if e.cadence == cadence]
+
+
+@dataclass(frozen=True)
+class PlannedContact:
+    """A ledger row to insert; `enrolment` gives its id once the enrolment is written."""
+
+    customer_id: int
+    enrolment: EnrolmentState
+    cadence: str
+    step: str
+    variant: str
+    idempotency_key: str
+    text: str
+    channel: str
+    state: str  # pending_review (channel review) | planned (channel x)
+    in_reply_to: str | None
+    planned_at: datetime
+    # For previews only (not stored): who, which template, how long.
+    handle: str | None = None
+    customer_external_id: str = ""
+    template: str = ""
+    weighted_length: int = 0
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """Why a candidate was or was not sent; one per step outcome per run."""
+
+    customer_id: int
+    cadence: str
+    step: str | None
+    outcome: str  # planned | held_out | deferred | dropped | skipped | expired | exited
+    reason: str
+    detail: str
+    decided_at: datetime
+    # For previews only (not stored).
+    customer_external_id: str = ""
+    handle: str | None = None
+    variant: str = ""
+    channel: str = ""
+    text: str = ""
+    weighted_length: int | None = None
+
+
+@dataclass(frozen=True)
+class NewSuppression:
+    customer_id: int
+    handle_key: str | None
+    reason: str
+    created_at: datetime
+    until: datetime | None
+    source_event_id: int | None
+
+
+@dataclass
+class Changes:
+    """Everything one batch changes; a sink applies it in one transaction (or records it)."""
+
+    new_enrolments: list[EnrolmentState] = field(default_factory=list)
+    enrolment_updates: list[EnrolmentState] = field(default_factory=list)
+    contacts: list[PlannedContact] = field(default_factory=list)
+    decisions: list[DecisionRecord] = field(default_factory=list)
+    suppressions: list[NewSuppression] = field(default_factory=list)
+    launches: dict[str, datetime] = field(default_factory=dict)
+
+    def extend(self, other: Changes) -> None:
+        self.new_enrolments += other.new_enrolments
+        self.enrolment_updates += other.enrolment_updates
+        self.contacts += other.contacts
+        self.decisions += other.decisions
+        self.suppressions += other.suppressions
+        self.launches.update(other.launches)
+
+
+def json_safe(value: Any) -> Any:
+    """Datetimes as ISO 8601 with Z, for JSON output and the runs.counts column."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value

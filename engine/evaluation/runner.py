@@ -1,0 +1,66 @@
+"""The entry points commands and tests use: load the rules, pick a sink, evaluate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.config import Settings
+from engine.errors import RapportError
+from engine.evaluation.loading import DEFAULT_BATCH_SIZE, find_customer_ids
+from engine.evaluation.pipeline import evaluate, prepare
+from engine.evaluation.sinks import DatabaseSink, RecordingSink, Sink
+from engine.evaluation.summary import Summary
+from engine.history.db import Database
+from engine.messages import TemplateLibrary
+from engine.strategy import load_strategy
+from engine.strategy.model import Strategy
+
+
+def evaluate_at(
+    db: Database,
+    settings: Settings,
+    *,
+    now: datetime,
+    sink: Sink,
+    mode: str,
+    strategy: Strategy | None = None,
+    customer: str | None = None,
+    cadence: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Summary:
+    """One evaluation at `now` over every customer (or one), every cadence (or one)."""
+    if strategy is None:
+        strategy = load_strategy(settings.rules_dir, templates_dir=settings.templates_dir)
+    if cadence is not None and cadence not in {c.name for c in strategy.cadences}:
+        known = ", ".join(c.name for c in strategy.cadences) or "none"
+        raise RapportError(f"no cadence named {cadence!r}", hint=f"cadences: {known}")
+    ids = None
+    if customer is not None:
+        ids = find_customer_ids(db, customer)
+        if not ids:
+            raise RapportError(
+                f"no customer with id or handle {customer!r}", hint="check `rapport import`"
+            )
+    evaluation = prepare(
+        db,
+        strategy,
+        settings,
+        now=now,
+        library=TemplateLibrary(settings.templates_dir),
+        cadence=cadence,
+    )
+    return evaluate(db, evaluation, sink, mode=mode, customer_ids=ids, batch_size=batch_size)
+
+
+def run_once(db: Database, settings: Settings, *, now: datetime, **options: object) -> Summary:
+    """A real evaluation: enrolments, decisions and the outbox are written."""
+    return evaluate_at(db, settings, now=now, sink=DatabaseSink(db), mode="run", **options)  # type: ignore[arg-type]
+
+
+def preview(
+    db: Database, settings: Settings, *, now: datetime, **options: object
+) -> tuple[Summary, RecordingSink]:
+    """The same evaluation with a recording sink: nothing is written."""
+    sink = RecordingSink()
+    summary = evaluate_at(db, settings, now=now, sink=sink, mode="preview", **options)  # type: ignore[arg-type]
+    return summary, sink

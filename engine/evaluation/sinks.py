@@ -1,0 +1,180 @@
+"""Where an evaluation's changes go: the database (run) or memory (preview, explain).
+
+Both sinks receive the very same `Changes`; a dry run differs from a real one only by
+its sink (DESIGN §3). The database sink applies one batch in ONE writing transaction
+(BEGIN IMMEDIATE on SQLite): enrolment changes and the contacts they produce commit or
+fail together, and the ledger's unique idempotency key is the last guard against a
+duplicate (ON CONFLICT DO NOTHING).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from engine.evaluation.records import Changes, EnrolmentState
+from engine.history.db import Database
+from engine.history.models import (
+    CadenceLaunch,
+    Contact,
+    Decision,
+    Enrolment,
+    Run,
+    Suppression,
+)
+
+
+class Sink(Protocol):
+    def begin(self, now: datetime, mode: str, rules_hash: str) -> None: ...
+
+    def apply(self, changes: Changes) -> None: ...
+
+    def finish(self, counts: dict[str, Any]) -> None: ...
+
+
+class RecordingSink:
+    """Keeps every change in memory and writes nothing (preview, explain, tests)."""
+
+    def __init__(self) -> None:
+        self.changes = Changes()
+        self.counts: dict[str, Any] = {}
+        self.run_id: int | None = None
+
+    def begin(self, now: datetime, mode: str, rules_hash: str) -> None:
+        self.now, self.mode = now, mode
+
+    def apply(self, changes: Changes) -> None:
+        self.changes.extend(changes)
+
+    def finish(self, counts: dict[str, Any]) -> None:
+        self.counts = counts
+
+
+class DatabaseSink:
+    """Writes a run row, then each batch's changes in one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.run_id: int | None = None
+
+    def begin(self, now: datetime, mode: str, rules_hash: str) -> None:
+        with self.db.write() as session:
+            run = Run(mode=mode, rules_hash=rules_hash, evaluated_at=now, counts={})
+            session.add(run)
+            session.flush()
+            self.run_id = run.id
+
+    def apply(self, changes: Changes) -> None:
+        with self.db.write() as session:
+            self._launches(session, changes)
+            self._enrolments(session, changes)
+            self._contacts(session, changes)
+            self._suppressions(session, changes)
+            self._decisions(session, changes)
+
+    def finish(self, counts: dict[str, Any]) -> None:
+        with self.db.write() as session:
+            session.execute(
+                update(Run)
+                .where(Run.id == self.run_id)
+                .values(finished_at=datetime.now(UTC), counts=counts)
+            )
+
+    def _insert(self, model: Any) -> Any:
+        dialect = sqlite if self.db.is_sqlite else postgresql
+        return dialect.insert(model)
+
+    def _launches(self, session: Session, changes: Changes) -> None:
+        if changes.launches:
+            rows = [{"cadence": c, "first_seen_at": t} for c, t in changes.launches.items()]
+            session.execute(self._insert(CadenceLaunch).on_conflict_do_nothing(), rows)
+
+    def _enrolments(self, session: Session, changes: Changes) -> None:
+        if changes.new_enrolments:
+            rows = [_enrolment_row(e) for e in changes.new_enrolments]
+            statement = insert(Enrolment).returning(Enrolment.id, sort_by_parameter_order=True)
+            ids = session.scalars(statement, rows).all()
+            for enrolment, new_id in zip(changes.new_enrolments, ids, strict=True):
+                enrolment.id = new_id
+        if changes.enrolment_updates:
+            rows = [{"id": e.id, **_enrolment_row(e)} for e in changes.enrolment_updates]
+            session.execute(update(Enrolment), rows)
+
+    def _contacts(self, session: Session, changes: Changes) -> None:
+        if not changes.contacts:
+            return
+        rows = [
+            {
+                "customer_id": c.customer_id,
+                "enrolment_id": c.enrolment.id,
+                "cadence": c.cadence,
+                "step": c.step,
+                "variant": c.variant,
+                "idempotency_key": c.idempotency_key,
+                "text": c.text,
+                "channel": c.channel,
+                "state": c.state,
+                "in_reply_to": c.in_reply_to,
+                "planned_at": c.planned_at,
+                "updated_at": c.planned_at,
+                "attempts": 0,
+            }
+            for c in changes.contacts
+        ]
+        statement = self._insert(Contact).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        session.execute(statement, rows)
+
+    def _suppressions(self, session: Session, changes: Changes) -> None:
+        if not changes.suppressions:
+            return
+        rows = [
+            {
+                "customer_id": s.customer_id,
+                "handle_key": s.handle_key,
+                "reason": s.reason,
+                "created_at": s.created_at,
+                "until": s.until,
+                "source_event_id": s.source_event_id,
+            }
+            for s in changes.suppressions
+        ]
+        statement = self._insert(Suppression).on_conflict_do_nothing(
+            index_elements=["source_event_id"]
+        )
+        session.execute(statement, rows)
+
+    def _decisions(self, session: Session, changes: Changes) -> None:
+        if not changes.decisions:
+            return
+        rows = [
+            {
+                "run_id": self.run_id,
+                "customer_id": d.customer_id,
+                "cadence": d.cadence,
+                "step": d.step,
+                "outcome": d.outcome,
+                "reason": d.reason,
+                "detail": d.detail,
+                "decided_at": d.decided_at,
+            }
+            for d in changes.decisions
+        ]
+        session.execute(insert(Decision), rows)
+
+
+def _enrolment_row(enrolment: EnrolmentState) -> dict[str, Any]:
+    return {
+        "customer_id": enrolment.customer_id,
+        "cadence": enrolment.cadence,
+        "entered_at": enrolment.entered_at,
+        "trigger_event_id": enrolment.trigger_event_id,
+        "step_reached": enrolment.step_reached,
+        "last_resolved_at": enrolment.last_resolved_at,
+        "state": enrolment.state,
+        "ended_at": enrolment.ended_at,
+        "rules_version": enrolment.rules_version,
+    }

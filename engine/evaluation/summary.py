@@ -1,0 +1,101 @@
+"""What one evaluation did, counted: the `run --once` summary and the runs.counts row."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.evaluation.records import Changes, json_safe
+
+
+@dataclass
+class Summary:
+    """Counts of one evaluation. `held_out` counts steps resolved without a message."""
+
+    now: datetime
+    evaluated: int = 0
+    enrolled: int = 0
+    enrolled_held_out: int = 0
+    planned: Counter[str] = field(default_factory=Counter)  # by channel
+    held_out: int = 0
+    deferred: Counter[str] = field(default_factory=Counter)  # by reason
+    dropped: Counter[str] = field(default_factory=Counter)  # by reason
+    skipped: int = 0
+    expired: int = 0
+    exited: int = 0
+    finished: int = 0
+    opted_out: int = 0  # new opt-out suppressions
+    decisions: int = 0
+
+    def add(self, changes: Changes, customers: int) -> None:
+        self.evaluated += customers
+        self.enrolled += len(changes.new_enrolments)
+        self.enrolled_held_out += sum(e.state == "held_out" for e in changes.new_enrolments)
+        self.planned.update(c.channel for c in changes.contacts)
+        self.opted_out += len(changes.suppressions)
+        self.decisions += len(changes.decisions)
+        for d in changes.decisions:
+            if d.outcome == "held_out" and d.step is not None:
+                self.held_out += 1
+            elif d.outcome == "deferred":
+                self.deferred[d.reason] += 1
+            elif d.outcome == "dropped":
+                self.dropped[d.reason] += 1
+            elif d.outcome == "skipped":
+                self.skipped += 1
+            elif d.outcome == "expired":
+                self.expired += 1
+            elif d.outcome == "exited":
+                self.exited += 1
+        for e in [*changes.new_enrolments, *changes.enrolment_updates]:
+            self.finished += e.ended_at == self.now and e.state in ("finished", "held_out")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "evaluated_at": json_safe(self.now),
+            "evaluated": self.evaluated,
+            "enrolled": self.enrolled,
+            "enrolled_held_out": self.enrolled_held_out,
+            "planned": sum(self.planned.values()),
+            "planned_by_channel": dict(sorted(self.planned.items())),
+            "held_out": self.held_out,
+            "deferred": sum(self.deferred.values()),
+            "deferred_by_reason": dict(sorted(self.deferred.items())),
+            "dropped": sum(self.dropped.values()),
+            "dropped_by_reason": dict(sorted(self.dropped.items())),
+            "skipped": self.skipped,
+            "expired": self.expired,
+            "exited": self.exited,
+            "finished": self.finished,
+            "opted_out": self.opted_out,
+            "decisions": self.decisions,
+        }
+
+    def text(self) -> str:
+        """One line: "evaluated 200 customers at …: enrolled 12, planned 9 (review 7, x 2), …"."""
+        at = json_safe(self.now)
+        parts = [
+            f"enrolled {self.enrolled}",
+            _with_breakdown("planned", self.planned),
+            f"held out {self.held_out}",
+            _with_breakdown("deferred", self.deferred),
+            _with_breakdown("dropped", self.dropped),
+            f"skipped {self.skipped}",
+            f"expired {self.expired}",
+            f"exited {self.exited}",
+        ]
+        if self.opted_out:
+            parts.append(f"new opt-outs {self.opted_out}")
+        return f"evaluated {self.evaluated} customers at {at}: " + ", ".join(parts)
+
+
+def _with_breakdown(label: str, counts: Counter[str]) -> str:
+    total = sum(counts.values())
+    if not total:
+        return f"{label} 0"
+    inside = ", ".join(
+        f"{key} {n}" for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    return f"{label} {total} ({inside})"
