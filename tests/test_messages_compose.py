@@ -165,7 +165,8 @@ def test_validate_reports_render_and_mention_problems_once(library: TemplateLibr
         "templates/no_handle.j2: the text does not mention @jane_doe; start the template with"
         " @{{ customer.handle }} (sample customer @jane_doe (Jane Doe))",
         "templates/others.j2: the text mentions @Support_Team, @help; only the recipient may be"
-        " mentioned unless the step sets allow_mentions: true (sample customer @jane_doe (Jane Doe))",
+        " mentioned unless the step sets allow_mentions: true"
+        " (sample customer @jane_doe (Jane Doe))",
     ]
 
 
