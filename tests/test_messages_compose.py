@@ -158,7 +158,6 @@ def test_validate_reports_render_and_mention_problems_once(library: TemplateLibr
         {},
     )
     assert [str(problem) for problem in report.problems] == [
-        "rules/welcome.yaml:14: template 'gone.j2' not found in templates/",
         "templates/broken.j2:2: customer.nope is missing (write customer.nope|default(...) if it"
         " can be absent) (sample customer @jane_doe (Jane Doe), step 'thanks' at"
         " rules/welcome.yaml:14)",

@@ -92,8 +92,8 @@ def check_step_lengths(
     brand: Mapping[str, Any],
 ) -> LengthReport:
     """Render every step × template × sample; report over-limit texts, render errors and
-    mention problems with the customer that causes them. Templates with syntax problems
-    are skipped here: `TemplateLibrary.check` reports those."""
+    mention problems with the customer that causes them. Steps with a missing or broken
+    template are skipped: the strategy loader and `TemplateLibrary.check` report those."""
     contexts = _contexts(samples, brand)
     report = LengthReport(problems=[])
     for step in steps:
@@ -111,14 +111,9 @@ def _check_step(
     key = (step.cadence, step.step)
     at = f"{step.source_file}:{step.line}"
     names = [*step.templates, *([step.fallback] if step.fallback else [])]
-    missing = [name for name in names if not library.exists(name)]
-    for name in missing:
-        report.problems.append(
-            Problem(
-                step.source_file, step.line, 0, f"template {name!r} not found in {library.label}/"
-            )
-        )
-    if missing or any(library.check(name) for name in names):
+    # a missing template is the rule files' problem (the strategy loader reports it with a
+    # suggestion); a broken one is TemplateLibrary.check's. Either way: nothing to render.
+    if any(not library.exists(name) or library.check(name) for name in names):
         return
     for template in step.templates:
         for context in contexts:
