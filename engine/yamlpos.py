@@ -208,9 +208,18 @@ def _is_tab_at(text: str, line: int, col: int) -> bool:
     return line < len(lines) and "\t" in lines[line][: col + 1]
 
 
+def _reader_problem(file: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    mark = _index_mark(text, min(exc.position, len(text)))
+    message = f"character U+{exc.character:04X} is not allowed in YAML; remove it"
+    return Problem(file, mark.line, mark.col, message)
+
+
 def load_document(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     """Parse one YAML document. Returns the document (None if unreadable) and every problem."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # control characters are refused right here
+    except yaml.reader.ReaderError as exc:
+        return None, [_reader_problem(file, text, exc)]
     try:
         node = loader.get_single_node()
         if node is None:
@@ -218,6 +227,8 @@ def load_document(text: str, file: str) -> tuple[Document | None, list[Problem]]
         builder = _Builder(loader, file)
         data = builder.build(node, ())
         return Document(file, data, builder.positions, text), builder.problems
+    except yaml.reader.ReaderError as exc:
+        return None, [_reader_problem(file, text, exc)]
     except yaml.YAMLError as exc:
         return None, [_syntax_problem(file, text, exc)]
     except _TooDeep as exc:

@@ -35,6 +35,7 @@ EXPECTED: dict[str, list[str]] = {
     "duplicate_key": ["6:1: duplicate key 'priority' (first written at line 5); keep one"],
     "empty": ["1:1: the file is empty (a cadence starts with `version: 1`)"],
     "not_a_mapping": ["1:1: the file should be a mapping (key: value)"],
+    "control_character": ["2:13: character U+0007 is not allowed in YAML; remove it"],
     "not_utf8": ["1:1: not UTF-8 text (byte 23); save the file as UTF-8"],
     # unknown keys, with did-you-mean or the allowed keys
     "unknown_key_top": ["3:1: 'priorty' is not a key of a cadence; did you mean 'priority'?"],
