@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from test_policy_factories import (
     NOW,
     cadence,
@@ -19,7 +20,7 @@ from test_policy_factories import (
     state,
 )
 
-from engine.policy import STAGES, SuppressionFacts, Verdict, decide
+from engine.policy import STAGES, EventFacts, SuppressionFacts, Verdict, decide
 from engine.strategy.model import Cap
 
 
@@ -175,17 +176,35 @@ def test_prospects_only_through_review() -> None:
 # X gates -----------------------------------------------------------------------------
 
 
-def test_channel_x_without_a_summoning_post_is_dropped() -> None:
-    x = cadence("auto-thanks", channel="x")
-    for trigger in (None, event("purchase"), event("keyword_mention", tweet_id="9", text="acme")):
-        c = candidate(x, trigger=trigger, in_reply_to="9")
-        assert one(decide([c], state(), NOW, policy()))[:2] == ("drop", "not_engaged_first")
+@pytest.mark.parametrize(
+    ("trigger", "detail"),
+    [
+        (None, "channel x only replies to a mention, quote or reply (no trigger event)"),
+        (
+            event("purchase"),
+            "channel x only replies to a mention, quote or reply (trigger is a purchase)",
+        ),
+        (
+            event("keyword_mention", tweet_id="9", text="acme"),
+            "channel x only replies to a mention, quote or reply (trigger is a keyword_mention)",
+        ),
+        (event("mention", text="@acme hi"), "the mention has no tweet_id to reply to"),
+        (event("quote", tweet_id="8", text="nice"), "reply to 9 is not the summoning post 8"),
+    ],
+)
+def test_channel_x_without_its_summoning_post_is_dropped(
+    trigger: EventFacts | None, detail: str
+) -> None:
+    c = candidate(cadence("auto", channel="x"), trigger=trigger, in_reply_to="9")
+    assert one(decide([c], state(), NOW, policy())) == ("drop", "not_engaged_first", detail)
 
 
-def test_channel_x_must_reply_to_the_trigger_post_itself() -> None:
-    c = mention_candidate(tweet_id="t1")
-    wrong = candidate(c.cadence, trigger=c.trigger_event, in_reply_to="t2")
-    assert one(decide([wrong], state(), NOW, policy()))[:2] == ("drop", "not_engaged_first")
+def test_channel_x_replies_to_a_quote_or_reply_too() -> None:
+    for kind in ("quote", "reply"):
+        c = candidate(
+            cadence("auto", channel="x"), trigger=event(kind, tweet_id="9"), in_reply_to="9"
+        )
+        assert one(decide([c], state(), NOW, policy()))[0] == "send"
 
 
 def test_one_reply_per_post_from_the_ledger() -> None:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from engine.durations import format_duration
 from engine.policy.candidates import Candidate, PastContact, Verdict
-from engine.policy.stage import Context, StageResult, defer
+from engine.policy.stage import Context, StageResult, defer, utc_text
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _min_gap_check(times: Sequence[datetime], now: datetime, gap: timedelta) -> 
     if not close:
         return None
     last = max(close)
-    detail = f"min_gap {format_duration(gap)}: a contact at {last:%Y-%m-%d %H:%M}Z"
+    detail = f"min_gap {format_duration(gap)}: a contact at {utc_text(last)}"
     return Blocked("min_gap", detail, last + gap)
 
 

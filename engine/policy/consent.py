@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.policy.candidates import Candidate, Verdict
-from engine.policy.stage import Context, StageResult, defer, drop
+from engine.policy.stage import Context, StageResult, defer, drop, utc_text
 
 
 def _verdict(candidate: Candidate, ctx: Context) -> Verdict | None:
@@ -26,7 +26,7 @@ def _verdict(candidate: Candidate, ctx: Context) -> Verdict | None:
         if customer.consent_at is None:
             return defer(candidate, "no_consent", "no consent on file")
         if customer.consent_at > ctx.now:
-            detail = f"consent only from {customer.consent_at:%Y-%m-%d %H:%M}Z"
+            detail = f"consent only from {utc_text(customer.consent_at)}"
             return defer(candidate, "no_consent", detail, customer.consent_at)
     return None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 
 from engine.policy.candidates import Candidate, Verdict
 from engine.policy.stage import Context, StageResult, drop
@@ -20,6 +21,7 @@ GLOBAL_SCOPE = "*"
 _TWO_64 = float(1 << 64)
 
 
+@lru_cache(maxsize=1 << 16)  # every evaluation asks again for the same customers
 def holdout_position(customer_external_id: str, scope: str, salt: str) -> float:
     """The customer's uniform position in [0, 1) for this scope."""
     digest = hashlib.sha256(f"{salt}:{scope}:{customer_external_id}".encode()).digest()

@@ -116,9 +116,12 @@ def defer_in_quiet_hours(candidates: Sequence[Candidate], ctx: Context) -> Stage
         return list(candidates), []
     kept: list[Candidate] = []
     verdicts: list[Verdict] = []
+    ends: dict[str, datetime | None] = {}  # one customer per call: usually one zone
     for candidate in candidates:
         name = candidate.customer.timezone
-        until = quiet_until(ctx.now, name, quiet)
+        if name not in ends:
+            ends[name] = quiet_until(ctx.now, name, quiet)
+        until = ends[name]
         if until is None:
             kept.append(candidate)
             continue

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from engine.clock import as_utc
 from engine.config import Policy
 from engine.policy.candidates import Candidate, CustomerPolicyState, Verdict
 
@@ -37,6 +38,11 @@ def defer(
     candidate: Candidate, reason: str, detail: str = "", retry_at: datetime | None = None
 ) -> Verdict:
     return Verdict(candidate, "defer", reason, detail, retry_at)
+
+
+def utc_text(moment: datetime) -> str:
+    """Times in details are read by operators next to UTC logs: one short UTC spelling."""
+    return f"{as_utc(moment):%Y-%m-%d %H:%M}Z"
 
 
 def arbitration_order(candidate: Candidate) -> tuple[int, str, int, str]:

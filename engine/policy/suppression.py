@@ -17,7 +17,7 @@ from datetime import datetime
 from engine.durations import format_duration
 from engine.policy.candidates import Candidate, SuppressionFacts, Verdict
 from engine.policy.opt_out import opt_out_in_event
-from engine.policy.stage import Context, StageResult, defer, drop
+from engine.policy.stage import Context, StageResult, defer, drop, utc_text
 
 OPTED_OUT = "opted_out"
 
@@ -48,9 +48,7 @@ def drop_suppressed(candidates: Sequence[Candidate], ctx: Context) -> StageResul
     suppression = _active(ctx.state.suppressions, ctx.now)
     if suppression is not None:
         reason = OPTED_OUT if suppression.reason == OPTED_OUT else "suppressed"
-        until = (
-            "forever" if suppression.until is None else f"until {suppression.until:%Y-%m-%d %H:%M}Z"
-        )
+        until = "forever" if suppression.until is None else f"until {utc_text(suppression.until)}"
         detail = f"suppressed ({suppression.reason}) {until}"
         return [], [drop(c, reason, detail) for c in candidates]
     found = _opt_out_in_triggers(candidates, ctx)
@@ -64,8 +62,6 @@ def block_after_complaint(candidates: Sequence[Candidate], ctx: Context) -> Stag
     if block is None or complained is None or complained <= ctx.now - block:
         return list(candidates), []
     until = complained + block
-    detail = (
-        f"complaint at {complained:%Y-%m-%d %H:%M}Z blocks contact for {format_duration(block)}"
-    )
+    detail = f"complaint at {utc_text(complained)} blocks contact for {format_duration(block)}"
     verdicts: list[Verdict] = [defer(c, "complaint_block", detail, until) for c in candidates]
     return [], verdicts

@@ -17,15 +17,18 @@ from engine.policy.stage import Context, StageResult, drop
 from engine.strategy.xrules import ENGAGED_FIRST_EVENT_TYPES
 
 
-def _summoning_post(candidate: Candidate) -> str | None:
-    """The tweet id the candidate may reply to, or None when nobody summoned the brand."""
+def _not_engaged_first(candidate: Candidate) -> str | None:
+    """Why the candidate may not reply automatically, or None when it replies to its summons."""
     event = candidate.trigger_event
     if event is None or event.type not in ENGAGED_FIRST_EVENT_TYPES:
-        return None
+        kind = "no trigger event" if event is None else f"trigger is a {event.type}"
+        return f"channel x only replies to a mention, quote or reply ({kind})"
     tweet_id = event.properties.get("tweet_id")
-    if tweet_id in (None, "") or str(tweet_id) != candidate.in_reply_to:
-        return None
-    return str(tweet_id)
+    if tweet_id in (None, ""):
+        return f"the {event.type} has no tweet_id to reply to"
+    if str(tweet_id) != candidate.in_reply_to:
+        return f"reply to {candidate.in_reply_to} is not the summoning post {tweet_id}"
+    return None
 
 
 def x_gates(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
@@ -40,10 +43,10 @@ def x_gates(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
         if candidate.cadence.channel != "x":
             kept.append(candidate)
             continue
-        post = _summoning_post(candidate)
-        if post is None:
-            detail = "channel x only replies to a mention, quote or reply of the customer"
-            verdicts.append(drop(candidate, "not_engaged_first", detail))
+        why_not = _not_engaged_first(candidate)
+        post = candidate.in_reply_to
+        if why_not is not None or post is None:
+            verdicts.append(drop(candidate, "not_engaged_first", why_not or ""))
         elif post in replied:
             verdicts.append(drop(candidate, "already_replied", f"post {post} already has a reply"))
         else:
