@@ -360,5 +360,11 @@ def test_now_may_be_given_in_any_zone() -> None:
     assert one(decide([candidate()], state(), paris_now, policy()))[0] == "send"
 
 
+def test_verdicts_hold_the_very_candidates_given() -> None:
+    given = [candidate(cadence("a")), candidate(cadence("b")), mention_candidate()]
+    verdicts = decide(given, state(), NOW, policy(min_gap=timedelta(hours=1)))
+    assert sorted(map(id, given)) == sorted(id(v.candidate) for v in verdicts)
+
+
 def test_no_candidates_no_verdicts() -> None:
     assert decide([], state(), NOW, policy()) == []

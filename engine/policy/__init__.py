@@ -76,7 +76,10 @@ def decide(
     policy: Policy,
 ) -> list[Verdict]:
     """One verdict per candidate of ONE customer, in arbitration order (priority desc,
-    then cadence name). Survivors of every stage are sent ("sent_to_outbox")."""
+    then cadence name). Survivors of every stage are sent ("sent_to_outbox").
+
+    Each verdict holds the very candidate object it was given (callers match by identity).
+    """
     ordered = sorted(candidates, key=arbitration_order)
     ctx = Context(state, as_utc(now), policy)
     verdicts: list[Verdict] = []
