@@ -52,7 +52,10 @@ _register()
 def main() -> None:
     debug = "--debug" in sys.argv
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode click *returns* the code of `raise click.exceptions.Exit(n)`.
+        code = cli.main(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
