@@ -139,8 +139,8 @@ class ConditionSet:
                 owners.append((index, None))
         results: list[set[tuple[str, int | None]]] = [set() for _ in histories]
         if requests:
-            for (index, event_id), held in zip(owners, self.matcher.match(requests), strict=True):
-                results[index].update((name.rsplit("/", 1)[0], event_id) for name in held)
+            for (owner, about), held in zip(owners, self.matcher.match(requests), strict=True):
+                results[owner].update((name.rsplit("/", 1)[0], about) for name in held)
         return results
 
     def step_holds(self, sheet: FactSheet, enrolment: EnrolmentState, step: Step) -> bool:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from engine.evaluation.records import NOT_COUNTING_STATES, CustomerHistory, EnrolmentState
@@ -192,7 +192,7 @@ def _suppressions(
     """Suppressions by customer, or by handle (a handle can be suppressed before it is known)."""
     by_handle = {c.handle.lower(): c.id for c in customers if c.handle}
     s = Suppression
-    condition = s.customer_id.in_(ids)
+    condition: ColumnElement[bool] = s.customer_id.in_(ids)
     if by_handle:
         condition = or_(condition, s.handle_key.in_(list(by_handle)))
     rows = session.execute(
