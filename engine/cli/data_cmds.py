@@ -1,5 +1,162 @@
-"""import, demo-data, db upgrade. (Owned by the foundation work.)"""
+"""import customers/events, demo-data, db upgrade."""
 
 from __future__ import annotations
 
-COMMANDS: list = []
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from engine.cli.context import app
+from engine.errors import Problem
+
+# A progress bar only where someone watches it and the wait is noticeable; tests and pipes
+# (stderr not a terminal) get the problems and the summary, nothing else.
+PROGRESS_MIN_BYTES = 1_000_000
+
+
+@contextmanager
+def _progress(path: str) -> Iterator[Callable[[int, int], None] | None]:
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        size = 0
+    if not sys.stderr.isatty() or size < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        "[progress.percentage]{task.percentage:>3.0f}%",
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(Path(path).name, total=size)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _print_problem(problem: Problem) -> None:
+    click.echo(str(problem), err=True)
+
+
+def _finish(summary: object, rejected: int) -> None:
+    click.echo(str(summary))
+    if rejected:
+        raise click.exceptions.Exit(1)
+
+
+@click.group(name="import")
+def import_group() -> None:
+    """Load customers or events from a CSV or JSONL file (idempotent).
+
+    Bad rows are reported as FILE:ROW: field ... and skipped; the rest is imported.
+    Exit 1 when any row was rejected.
+    """
+
+
+@import_group.command(name="customers")
+@click.argument("file", type=click.Path(dir_okay=False))
+def import_customers_cmd(file: str) -> None:
+    """Upsert customers by id: id, handle, name, timezone, kind, consent_at, attributes…"""
+    from engine.history.importing import import_customers
+
+    db = app().database
+    with _progress(file) as on_progress:
+        summary = import_customers(db, file, on_problem=_print_problem, on_progress=on_progress)
+    _finish(summary, summary.rejected)
+
+
+@import_group.command(name="events")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--source",
+    default="import",
+    show_default=True,
+    help="Where the events come from; event ids are unique per source.",
+)
+def import_events_cmd(file: str, source: str) -> None:
+    """Add events: customer_id (or handle), type, occurred_at, id, properties…"""
+    from engine.history.importing import import_events
+
+    db = app().database
+    with _progress(file) as on_progress:
+        summary = import_events(
+            db, file, source=source, on_problem=_print_problem, on_progress=on_progress
+        )
+    _finish(summary, summary.rejected)
+
+
+def _end_time(_ctx: click.Context, _param: click.Parameter, value: str) -> object:
+    from engine.clock import parse_time
+
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command(name="demo-data")
+@click.option("--customers", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="demo",
+    show_default=True,
+    help="Directory for customers.csv and events.csv.",
+)
+@click.option(
+    "--end",
+    default="2026-06-15",
+    show_default=True,
+    callback=_end_time,
+    help="History ends here (ISO 8601; a date alone is 00:00 UTC).",
+)
+def demo_data(customers: int, seed: int, out: str, end: object) -> None:
+    """Write a deterministic synthetic history (same seed, same bytes)."""
+    from datetime import datetime
+
+    from engine.demo_data import write_files
+
+    assert isinstance(end, datetime)
+    counts = write_files(Path(out), customers=customers, seed=seed, end=end)
+    click.echo(
+        f"wrote {counts.customers} customers to {counts.customers_file} and "
+        f"{counts.events} events to {counts.events_file}"
+    )
+
+
+@click.group(name="db")
+def db_group() -> None:
+    """Database maintenance."""
+
+
+@db_group.command(name="upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations and print the database's revision."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.engine import make_url
+
+    from engine.history.db import Database
+    from engine.history.migrate import upgrade
+
+    url = app().settings.database
+    db = Database.open(url, upgrade=False)
+    try:
+        upgrade(db)
+        with db.engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        db.dispose()
+    shown = make_url(url).render_as_string(hide_password=True)
+    click.echo(f"{shown}: at revision {revision}")
+
+
+COMMANDS: list[click.Command] = [import_group, demo_data, db_group]

@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,42 +87,108 @@ def content_id(customer: str, type: str, occurred_iso: str, properties: dict[str
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _properties(cells: dict[str, Any], typed: bool) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    if typed and "properties" in cells:
-        given = cells["properties"]
-        if not isinstance(given, dict):
-            raise v.RowError("properties", "is not a JSON object")
-        props.update({k: v.json_value(k, x) for k, x in given.items()})
-    for key, value in cells.items():
-        if key in COLUMNS or (typed and key == "properties"):
+class _RowParser:
+    """Rows to EventRows, at import speed. The common case (a known customer id, a type
+    already seen, a clean ISO time) takes a short path; anything unusual goes through the
+    checks in `values`, which raise the RowError the user sees."""
+
+    def __init__(self, directory: CustomerDirectory, typed: bool) -> None:
+        self.directory = directory
+        self.typed = typed
+        self.types: set[str] = set()
+        self.text_keys: dict[str, bool] = {}
+
+    def parse(self, cells: dict[str, Any]) -> EventRow:
+        ext = cells.get("customer_id")
+        pk = self.directory.by_external_id.get(ext) if type(ext) is str else None
+        if pk is None:
+            pk, ext = self.directory.resolve(cells)
+        assert isinstance(ext, str)
+        kind = cells.get("type")
+        if kind not in self.types:
+            kind = v.event_type("type", kind)
+            self.types.add(kind)
+        assert isinstance(kind, str)
+        occurred_at = _time(cells.get("occurred_at"))
+        props = self._json_properties(cells) if self.typed else self._csv_properties(cells)
+        given = cells.get("id")
+        if given is None or given == "":
+            event_id = content_id(ext, kind, occurred_at.isoformat(), props)
+        elif type(given) is str and len(given) <= v.MAX_ID_LENGTH and given == given.strip():
+            event_id = given
+        else:
+            event_id = v.external_id("id", given, "")
+        return pk, kind, occurred_at, props, event_id
+
+    def _csv_properties(self, cells: dict[str, Any]) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        text_keys = self.text_keys
+        for key, value in cells.items():
+            if key in _NOT_PROPERTIES:
+                continue
+            text_key = text_keys.get(key)
+            if text_key is None:
+                text_key = text_keys[key] = v.is_text_key(key)
+            props[key] = value if text_key else v.parse_cell(key, value)
+        return props
+
+    def _json_properties(self, cells: dict[str, Any]) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        if "properties" in cells:
+            given = cells["properties"]
+            if not isinstance(given, dict):
+                raise v.RowError("properties", "is not a JSON object")
+            props.update({k: v.json_value(k, x) for k, x in given.items() if x is not None})
+        for key, value in cells.items():
+            if key not in _NOT_PROPERTIES and key != "properties":
+                props[key] = v.json_value(key, value)
+        return props
+
+
+_NOT_PROPERTIES = frozenset(COLUMNS)
+
+# (customer pk, type, occurred_at, properties, external id): what a row becomes.
+EventRow = tuple[int, str, datetime, dict[str, Any], str]
+
+
+def _time(value: Any) -> datetime:
+    """parse_time's meaning (naive = UTC, a date alone = 00:00 UTC), minus its overhead."""
+    if type(value) is str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is None:
+                return moment.replace(tzinfo=UTC)
+            return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    checked = v.time("occurred_at", value, required=True)
+    assert checked is not None
+    return checked
+
+
+def _batches(
+    source: Source, summary: ImportSummary, directory: CustomerDirectory
+) -> Iterator[list[EventRow]]:
+    batch: list[EventRow] = []
+    parse, reject, read = _RowParser(directory, source.typed).parse, summary.reject, 0
+    for line, cells in source.rows():
+        read += 1
+        if isinstance(cells, str):
+            reject(line, cells)
             continue
-        props[key] = v.json_value(key, value) if typed else v.parse_cell(key, value)
-    return props
-
-
-def parse_event(
-    cells: dict[str, Any], typed: bool, directory: CustomerDirectory, source: str
-) -> dict[str, Any]:
-    """One row to the parameters of its INSERT, or RowError for its first bad field."""
-    pk, ext = directory.resolve(cells)
-    type = v.event_type("type", cells.get("type"))
-    occurred_at = v.time("occurred_at", cells.get("occurred_at"), required=True)
-    assert occurred_at is not None
-    props = _properties(cells, typed)
-    given = cells.get("id")
-    if given is not None and given != "":
-        event_id = v.external_id("id", given, "")
-    else:
-        event_id = content_id(ext, type, occurred_at.isoformat(), props)
-    return {
-        "customer_id": pk,
-        "type": type,
-        "occurred_at": occurred_at,
-        "properties": props,
-        "external_id": event_id,
-        "source": source,
-    }
+        try:
+            batch.append(parse(cells))
+        except v.RowError as exc:
+            reject(line, str(exc))
+            continue
+        if len(batch) >= BATCH_ROWS:
+            summary.read = read
+            yield batch
+            batch = []
+    summary.read = read
+    if batch:
+        yield batch
 
 
 def insert_ignoring_duplicates(db: Database) -> Insert:
@@ -130,26 +197,40 @@ def insert_ignoring_duplicates(db: Database) -> Insert:
     return dialect.insert(EVENTS).on_conflict_do_nothing(index_elements=["source", "external_id"])
 
 
-def _batches(
-    source: Source, summary: ImportSummary, directory: CustomerDirectory, name: str
-) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    typed = source.typed
-    for line, cells in source.rows():
-        summary.read += 1
-        if isinstance(cells, str):
-            summary.reject(line, cells)
-            continue
-        try:
-            batch.append(parse_event(cells, typed, directory, name))
-        except v.RowError as exc:
-            summary.reject(line, str(exc))
-            continue
-        if len(batch) >= BATCH_ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+# SQLite fast path: the same statement with values already in SQLAlchemy's storage formats
+# (DATETIME as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, JSON via json.dumps), handed straight to
+# the driver's executemany. Per-row bind processing was half the cost of an import; the
+# tests read the rows back through the models to prove the formats match.
+_SQLITE_INSERT = (
+    "INSERT INTO events (customer_id, type, occurred_at, properties, external_id, source, seq)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, external_id) DO NOTHING"
+)
+
+
+def _sqlite_time(moment: datetime) -> str:
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _write(db: Database, batch: list[EventRow], source: str) -> int:
+    """Insert one batch in one transaction; returns how many rows were new."""
+    with db.write() as session:
+        # Read under the write lock, so concurrent importers never share a seq.
+        top = session.execute(select(func.max(EVENTS.c.seq))).scalar() or 0
+        if db.is_sqlite:
+            dumps = json.dumps
+            rows = [
+                (pk, t, _sqlite_time(at), dumps(p), e, source, top + n)
+                for n, (pk, t, at, p, e) in enumerate(batch, start=1)
+            ]
+            return int(session.connection().exec_driver_sql(_SQLITE_INSERT, rows).rowcount)
+        else:
+            params = [
+                {"customer_id": pk, "type": t, "occurred_at": at, "properties": p}
+                | {"external_id": e, "source": source, "seq": top + n}
+                for n, (pk, t, at, p, e) in enumerate(batch, start=1)
+            ]
+            result = session.execute(insert_ignoring_duplicates(db), params)
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def import_events(
@@ -162,16 +243,10 @@ def import_events(
 ) -> ImportSummary:
     """Import an events CSV/JSONL file; bad rows are reported and skipped (see summary)."""
     summary = ImportSummary(str(path), on_problem=on_problem)
-    statement = insert_ignoring_duplicates(db)
     with open_source(path, REQUIRED) as file:
         directory = CustomerDirectory.load(db)
-        for batch in _batches(file, summary, directory, source):
-            with db.write() as session:
-                # Read under the write lock, so concurrent importers never share a seq.
-                top = session.execute(select(func.max(EVENTS.c.seq))).scalar() or 0
-                for offset, params in enumerate(batch, start=1):
-                    params["seq"] = top + offset
-                inserted = session.execute(statement, batch).rowcount  # type: ignore[attr-defined]
+        for batch in _batches(file, summary, directory):
+            inserted = _write(db, batch, source)
             summary.inserted += inserted
             summary.unchanged += len(batch) - inserted
             if on_progress is not None:

@@ -41,7 +41,7 @@ def is_text_key(key: str) -> bool:
 
 def parse_cell(key: str, text: str) -> Any:
     """A CSV cell as a property or attribute value (see the rule above)."""
-    if is_text_key(key):
+    if not text or is_text_key(key) or (not text[0].isdigit() and text[0] != "-"):
         return text
     if _INT.fullmatch(text):
         return int(text)
