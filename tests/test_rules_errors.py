@@ -33,6 +33,10 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "tab_indent": ["4:1: tab character in indentation; indent with spaces"],
     "duplicate_key": ["6:1: duplicate key 'priority' (first written at line 5); keep one"],
+    "duplicate_variant": [
+        "8:7: steps[0].variants: needs at least 2 entries",
+        "9:7: duplicate key 'a' (first written at line 8); keep one",
+    ],
     "empty": ["1:1: the file is empty (a cadence starts with `version: 1`)"],
     "not_a_mapping": ["1:1: the file should be a mapping (key: value)"],
     "control_character": ["2:13: character U+0007 is not allowed in YAML; remove it"],
