@@ -6,9 +6,10 @@ batch size, not on the size of the customer base.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
@@ -118,6 +119,8 @@ def _customers(
 
 
 def _events(session: Session, ids: Sequence[int], now: datetime) -> dict[int, list[EventFacts]]:
+    if session.get_bind().dialect.name == "sqlite":
+        return _events_sqlite(session, ids, now)
     e = Event
     rows = session.execute(
         select(e.customer_id, e.id, e.type, e.occurred_at, e.properties, e.external_id)
@@ -128,6 +131,34 @@ def _events(session: Session, ids: Sequence[int], now: datetime) -> dict[int, li
     for row in rows:
         events[row.customer_id].append(
             EventFacts(row.id, row.type, row.occurred_at, row.properties or {}, row.external_id)
+        )
+    return events
+
+
+def _events_sqlite(
+    session: Session, ids: Sequence[int], now: datetime
+) -> dict[int, list[EventFacts]]:
+    """The hot query (about ten rows per customer), read without SQLAlchemy's per-value
+    type processing: SQLite keeps UTC times as fixed-width text ('YYYY-MM-DD HH:MM:SS.ffffff'),
+    which compares correctly as text and parses fast with fromisoformat."""
+    placeholders = ",".join("?" * len(ids))
+    rows = session.connection().exec_driver_sql(
+        "SELECT customer_id, id, type, occurred_at, properties, external_id FROM events"
+        f" WHERE customer_id IN ({placeholders}) AND occurred_at <= ?"
+        " ORDER BY customer_id, occurred_at, id",
+        (*ids, now.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")),
+    )
+    events: dict[int, list[EventFacts]] = defaultdict(list)
+    parse_time, parse_json = datetime.fromisoformat, json.loads
+    for customer_id, event_id, type_, occurred_at, properties, external_id in rows:
+        events[customer_id].append(
+            EventFacts(
+                event_id,
+                type_,
+                parse_time(occurred_at).replace(tzinfo=UTC),
+                parse_json(properties) if properties else {},
+                external_id,
+            )
         )
     return events
 
