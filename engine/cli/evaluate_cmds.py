@@ -6,8 +6,10 @@ run writes, preview records in memory.
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -109,6 +111,50 @@ def preview_command(
         click.echo(f"warning: {warning}", err=True)
 
 
+@click.command(name="simulate")
+@click.option("--start", type=TIME, required=True, help="First evaluation time (the go-live).")
+@click.option("--end", type=TIME, required=True, help="No evaluation after this time.")
+@click.option("--every", default="1d", show_default=True, help="Time between evaluations.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the output to this file.")
+def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: str | None) -> None:
+    """Replay the strategy over the stored history; writes nothing to the database."""
+    from engine.durations import parse_duration
+    from engine.evaluation.output import as_csv, as_json, as_table, preview_rows
+    from engine.evaluation.simulation import simulate
+
+    try:
+        step = parse_duration(every)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from None
+    ctx = app()
+    summaries, decisions = simulate(ctx.database, ctx.settings, start=start, end=end, every=step)
+    rows = preview_rows(decisions, include_all=False)
+    if fmt == "json":
+        output = as_json(rows) + "\n"
+    elif fmt == "csv":
+        output = as_csv(rows)
+    else:
+        from rich.console import Console
+
+        console = Console(record=True, soft_wrap=False, file=io.StringIO())
+        console.print(as_table(rows, include_all=False, now=start))
+        for summary in summaries:
+            console.print(summary.text(), markup=False, highlight=False)
+        output = console.export_text()
+    if out:
+        Path(out).write_text(output, encoding="utf-8")
+        click.echo(f"{len(rows)} messages over {len(summaries)} evaluations written to {out}")
+    else:
+        click.echo(output, nl=False)
+
+
 def _not_built(name: str, help_text: str) -> click.Command:
     @click.command(name=name, help=help_text + "\n\nNot built yet: this command exits 2.")
     @click.argument("args", nargs=-1)
@@ -122,6 +168,6 @@ COMMANDS: list[click.Command] = [
     run_command,
     preview_command,
     _not_built("explain", "For one customer, each cadence: enrolled or not, due step, why."),
-    _not_built("simulate", "Replay the strategy over time on the stored history."),
+    simulate_command,
     _not_built("diff", "What a change of the rules changes in outcomes."),
 ]
