@@ -155,6 +155,20 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
         click.echo(output, nl=False)
 
 
+@click.command(name="explain")
+@click.argument("customer")
+@click.option("--at", "at", type=TIME, help="Evaluate as of this time (default: now).")
+def explain_command(customer: str, at: datetime | None) -> None:
+    """For one customer, each cadence: enrolled or not, which step is due, why. Writes nothing."""
+    from engine.evaluation.explain import explain
+
+    ctx = app()
+    now = at or clock.now()
+    with clock.frozen_at(now):
+        lines = explain(ctx.database, ctx.settings, customer, now=now)
+    click.echo("\n".join(lines))
+
+
 def _not_built(name: str, help_text: str) -> click.Command:
     @click.command(name=name, help=help_text + "\n\nNot built yet: this command exits 2.")
     @click.argument("args", nargs=-1)
@@ -167,7 +181,7 @@ def _not_built(name: str, help_text: str) -> click.Command:
 COMMANDS: list[click.Command] = [
     run_command,
     preview_command,
-    _not_built("explain", "For one customer, each cadence: enrolled or not, due step, why."),
+    explain_command,
     simulate_command,
     _not_built("diff", "What a change of the rules changes in outcomes."),
 ]

@@ -1,0 +1,112 @@
+"""`rapport explain CUSTOMER`: for each cadence, enrolled or not and why, the step that is
+due, and why it would or would not be sent — from the very preview evaluation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.config import Settings
+from engine.errors import RapportError
+from engine.evaluation.loading import find_customer_ids, load_batch
+from engine.evaluation.pipeline import Evaluation, prepare
+from engine.evaluation.records import CustomerHistory, EnrolmentState, json_safe
+from engine.evaluation.runner import evaluate_at
+from engine.evaluation.sinks import RecordingSink
+from engine.evaluation.triggers import audience_allows, event_candidates, plan_triggers
+from engine.history.db import Database
+from engine.messages import TemplateLibrary
+from engine.strategy import load_strategy
+from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventTrigger
+
+
+def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
+    ids = find_customer_ids(db, customer)
+    if not ids:
+        raise RapportError(f"no customer with id or handle {customer!r}")
+    strategy = load_strategy(settings.rules_dir, templates_dir=settings.templates_dir)
+    library = TemplateLibrary(settings.templates_dir)
+    evaluation = prepare(db, strategy, settings, now=now, library=library)
+    (history,) = load_batch(db, ids[:1], now, settings.timezone)
+    not_enrolled = _why_not_enrolled(evaluation, history)
+    sink = RecordingSink()
+    evaluate_at(
+        db, settings, now=now, sink=sink, mode="preview", strategy=strategy, customer=customer
+    )
+    after = {id(e): e for e in history.enrolments}
+    updated = {e.id: e for e in sink.changes.enrolment_updates}
+    enrolments = [updated.get(e.id, e) for e in after.values()] + sink.changes.new_enrolments
+    c = history.customer
+    lines = [
+        f"customer {c.external_id} (@{c.handle or '-'}, {c.kind}, {c.timezone}) at {json_safe(now)}"
+    ]
+    for cadence in strategy.cadences:
+        lines.append(f"{cadence.name} (priority {cadence.priority}, channel {cadence.channel}):")
+        mine = [e for e in enrolments if e.cadence == cadence.name]
+        if mine:
+            lines += [f"  {_describe(e, cadence, now)}" for e in mine[-2:]]
+        else:
+            lines.append(f"  not enrolled: {not_enrolled.get(cadence.name, 'trigger not met')}")
+        for d in sink.changes.decisions:
+            if d.cadence == cadence.name:
+                step = f"step {d.step}: " if d.step else ""
+                detail = f" ({d.detail})" if d.detail else ""
+                lines.append(f"  {step}{d.outcome} — {d.reason}{detail}")
+                if d.text:
+                    lines.append(f"    {d.text}")
+    return lines
+
+
+def _describe(enrolment: EnrolmentState, cadence: Cadence, now: datetime) -> str:
+    since = json_safe(enrolment.entered_at)
+    new = " (new in this evaluation)" if enrolment.id is None else ""
+    if not enrolment.ongoing:
+        ended = json_safe(enrolment.ended_at) if enrolment.ended_at else "?"
+        return f"enrolled {since}{new}, {enrolment.state}, ended {ended}"
+    index = enrolment.step_reached
+    if index >= len(cadence.steps):
+        return f"enrolled {since}{new}, {enrolment.state}, all steps resolved"
+    step = cadence.steps[index]
+    base = enrolment.entered_at if index == 0 else enrolment.last_resolved_at
+    due = (base or enrolment.entered_at) + step.after
+    when = "due now" if due <= now else f"due {json_safe(due)}"
+    return (
+        f"enrolled {since}{new}, {enrolment.state}: step {index + 1} of {len(cadence.steps)}"
+        f" '{step.name}' {when}"
+    )
+
+
+def _why_not_enrolled(evaluation: Evaluation, history: CustomerHistory) -> dict[str, str]:
+    """Before the evaluation: why each cadence could not enrol this customer now."""
+    now = evaluation.now
+    plan = plan_triggers(history, evaluation.cadences, evaluation.go_lives, now)
+    sheet = evaluation.conditions.facts_of(history, now)
+    (matched,) = evaluation.conditions.trigger_matches([history], [sheet], [plan])
+    reasons = {}
+    for cadence in evaluation.cadences:
+        trigger, live = cadence.trigger, json_safe(evaluation.go_lives[cadence.name])
+        if not audience_allows(cadence, history.customer.kind):
+            reasons[cadence.name] = (
+                f"audience is {cadence.audience}, this is a {history.customer.kind}"
+            )
+        elif isinstance(trigger, EventTrigger):
+            seen = event_candidates(
+                history.events, trigger.event, [], evaluation.go_lives[cadence.name]
+            )
+            if not seen:
+                reasons[cadence.name] = f"no {trigger.event} event since go-live {live}"
+            elif cadence.name not in plan.events:
+                reasons[cadence.name] = (
+                    f"reentry {cadence.reentry.kind} or an active enrolment blocks"
+                )
+            elif trigger.where is not None:
+                reasons[cadence.name] = f"where is false for every candidate: {trigger.where.text}"
+        elif isinstance(trigger, ConditionTrigger):
+            if cadence.name not in plan.conditions:
+                reasons[cadence.name] = (
+                    f"reentry {cadence.reentry.kind} or an active enrolment blocks"
+                )
+            elif (cadence.name, None) not in matched:
+                reasons[cadence.name] = f"when is false now: {trigger.when.text}"
+        elif isinstance(trigger, DateTrigger) and cadence.name not in plan.dates:
+            reasons[cadence.name] = f"no usable customer.{trigger.attribute}, or already enrolled"
+    return reasons

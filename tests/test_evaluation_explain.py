@@ -1,0 +1,32 @@
+"""explain: each cadence, enrolled or not and why, from the preview evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evaluation_helpers import World, at, cadence, write_project
+
+from engine.evaluation.explain import explain
+from engine.history.db import Database
+
+STEPS = "- name: hello\n  template: t.j2\n- name: later\n  after: 2d\n  template: t.j2\n"
+
+
+def test_explain_says_why_and_why_not(db: Database, tmp_path: Path) -> None:
+    rules = {
+        "buyers": cadence("buyers", "event: purchase", STEPS, "starts: 2026-01-01T00:00:00Z\n"),
+        "talkers": cadence("talkers", "event: mention", STEPS, "starts: 2026-01-01T00:00:00Z\n"),
+    }
+    world = World(db, write_project(tmp_path / "p", rules))
+    customer = world.customer("c1")
+    world.event(customer, "purchase", at(0), amount=30)
+    world.run(at(0.5))
+    before = world.row_counts()
+    lines = explain(db, world.settings, "c1", now=at(3))
+    assert world.row_counts() == before
+    text = "\n".join(lines)
+    assert "customer c1 (@h_c1, customer, UTC)" in text
+    assert "enrolled 2026-03-02T12:00:00Z, finished" in text
+    assert "step later: planned — sent_to_outbox" in text
+    assert "@h_c1 buyers/later for Name c1" in text
+    assert "not enrolled: no mention event since go-live 2026-01-01T00:00:00Z" in text
