@@ -1,0 +1,95 @@
+"""Tokenizer for the condition language: a hand-written scanner, no eval, no Python ast."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from engine.conditions.errors import ConditionError
+from engine.durations import DURATION_HINT, is_duration, parse_duration
+
+TokenKind = Literal["number", "duration", "string", "ident", "op", "end"]
+
+KEYWORDS = frozenset({"and", "or", "not", "in", "contains", "true", "false", "null"})
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+_WORD = re.compile(r"[A-Za-z0-9_]*")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "(", ")", "[", "]", ",", "-")
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: TokenKind
+    text: str
+    offset: int
+    value: int | float | str | timedelta | None = None
+
+    def describe(self) -> str:
+        return "the end of the condition" if self.kind == "end" else repr(self.text)
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        char = text[pos]
+        if char.isspace():
+            pos += 1
+        elif char.isdigit():
+            token = _number(text, pos)
+            tokens.append(token)
+            pos += len(token.text)
+        elif char in "\"'":
+            token = _string(text, pos)
+            tokens.append(token)
+            pos += len(token.text)
+        elif (m := _IDENT.match(text, pos)) is not None:
+            tokens.append(Token("ident", m.group(), pos))
+            pos = m.end()
+        else:
+            op = next((o for o in _OPERATORS if text.startswith(o, pos)), None)
+            if op is None:
+                hint = "; use == to compare" if char == "=" else ""
+                raise ConditionError(
+                    pos, f"unexpected character {char!r} at column {pos + 1}{hint}"
+                )
+            tokens.append(Token("op", op, pos))
+            pos += len(op)
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+def _number(text: str, pos: int) -> Token:
+    number = _NUMBER.match(text, pos)
+    assert number is not None  # the caller saw a digit
+    word_end = _WORD.match(text, number.end())
+    end = word_end.end() if word_end else number.end()
+    if end == number.end():
+        raw = number.group()
+        return Token("number", raw, pos, float(raw) if "." in raw else int(raw))
+    raw = text[pos:end]
+    if not is_duration(raw):
+        raise ConditionError(
+            pos, f"{raw!r} at column {pos + 1} is not a duration ({DURATION_HINT})"
+        )
+    return Token("duration", raw, pos, parse_duration(raw))
+
+
+def _string(text: str, pos: int) -> Token:
+    quote = text[pos]
+    chars: list[str] = []
+    i = pos + 1
+    while i < len(text):
+        char = text[i]
+        if char == quote:
+            return Token("string", text[pos : i + 1], pos, "".join(chars))
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPES:
+            chars.append(_ESCAPES[text[i + 1]])
+            i += 2
+            continue
+        chars.append(char)
+        i += 1
+    raise ConditionError(pos, f"unterminated string: {quote!r} at column {pos + 1} is never closed")
