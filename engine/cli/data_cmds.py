@@ -6,25 +6,37 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from engine.cli.context import app
 from engine.errors import Problem
 
+if TYPE_CHECKING:
+    from engine.history.importing import ImportSummary
+
 # A progress bar only where someone watches it and the wait is noticeable; tests and pipes
 # (stderr not a terminal) get the problems and the summary, nothing else.
 PROGRESS_MIN_BYTES = 1_000_000
 
 
+Reporters = tuple[Callable[[Problem], None], Callable[[int, int], None] | None]
+
+
+def _print_problem(problem: Problem) -> None:
+    click.echo(str(problem), err=True)
+
+
 @contextmanager
-def _progress(path: str) -> Iterator[Callable[[int, int], None] | None]:
+def _reporters(path: str) -> Iterator[Reporters]:
+    """(on_problem, on_progress): rejected rows to stderr, above the bar when there is one."""
     try:
         size = Path(path).stat().st_size
     except OSError:
         size = 0
     if not sys.stderr.isatty() or size < PROGRESS_MIN_BYTES:
-        yield None
+        yield _print_problem, None
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
@@ -39,16 +51,16 @@ def _progress(path: str) -> Iterator[Callable[[int, int], None] | None]:
         transient=True,
     ) as bar:
         task = bar.add_task(Path(path).name, total=size)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        yield (
+            lambda problem: bar.console.print(str(problem), markup=False, highlight=False),
+            lambda done, total: bar.update(task, completed=done, total=total),
+        )
 
 
-def _print_problem(problem: Problem) -> None:
-    click.echo(str(problem), err=True)
-
-
-def _finish(summary: object, rejected: int) -> None:
+def _finish(summary: ImportSummary) -> None:
+    """The summary goes to stdout (scripts parse it); any rejected row makes the exit 1."""
     click.echo(str(summary))
-    if rejected:
+    if summary.rejected:
         raise click.exceptions.Exit(1)
 
 
@@ -68,9 +80,9 @@ def import_customers_cmd(file: str) -> None:
     from engine.history.importing import import_customers
 
     db = app().database
-    with _progress(file) as on_progress:
-        summary = import_customers(db, file, on_problem=_print_problem, on_progress=on_progress)
-    _finish(summary, summary.rejected)
+    with _reporters(file) as (on_problem, on_progress):
+        summary = import_customers(db, file, on_problem=on_problem, on_progress=on_progress)
+    _finish(summary)
 
 
 @import_group.command(name="events")
@@ -86,11 +98,11 @@ def import_events_cmd(file: str, source: str) -> None:
     from engine.history.importing import import_events
 
     db = app().database
-    with _progress(file) as on_progress:
+    with _reporters(file) as (on_problem, on_progress):
         summary = import_events(
-            db, file, source=source, on_problem=_print_problem, on_progress=on_progress
+            db, file, source=source, on_problem=on_problem, on_progress=on_progress
         )
-    _finish(summary, summary.rejected)
+    _finish(summary)
 
 
 def _end_time(_ctx: click.Context, _param: click.Parameter, value: str) -> object:
