@@ -1,0 +1,142 @@
+"""The durable_rules backend: the only module of Rapport that imports durable.
+
+How durable_rules is used, and why:
+- Rulesets go in as JSON through Host.set_rulesets; each rule's action is bound by name
+  (Host.get_action) to a function that records (request, condition).
+- Facts, not events: an event that fires one rule is consumed and never reaches the
+  others, while every condition must see every request.
+- One session (sid) per customer: the customer fact (attributes + the aggregates the
+  conditions use) and one request fact per MatchRequest, asserted together; the state
+  is deleted right after, so at most one session is live (the C core allows 1024).
+- MessageNotHandledException means "nothing matched".
+- durable_rules is not thread-safe and its Host starts timer threads that dispatch
+  actions in the background; ours starts none and a lock keeps one caller at a time.
+- Conditions durable_rules cannot express (see compile.Unsupported: a name compared with
+  another name of the same fact, `not (x contains "..")`, '%' inside contains) are
+  answered by the reference evaluator; `fallback_reasons` lists them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from durable import engine as durable_engine
+
+from engine.conditions.ast import Expr
+from engine.conditions.evaluate import evaluate
+from engine.matcher import MatchRequest
+from engine.matcher.compile import condition_rules
+from engine.matcher.formula import Unsupported
+from engine.matcher.slots import SlotTable
+
+MAX_LIVE_SESSIONS = 1024
+_LOCK = threading.Lock()
+_RULESET_NUMBERS = itertools.count(1)
+_SESSION_NUMBERS = itertools.count(1)
+
+
+class _Host(durable_engine.Host):
+    """A Host with actions looked up by name and no background dispatch threads."""
+
+    def __init__(self) -> None:
+        self.actions: dict[str, Callable[[Any], None]] = {}
+        super().__init__()
+
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
+        return self.actions[action_name]
+
+    def _run(self) -> None:
+        """No timer threads: we use no timers, and actions run inside our own calls."""
+
+
+_host: _Host | None = None
+
+
+def _shared_host() -> _Host:
+    """One durable engine per process; every matcher registers its ruleset here."""
+    global _host
+    if _host is None:
+        _host = _Host()
+    return _host
+
+
+class DurableMatcher:
+    def __init__(self, conditions: Mapping[str, Expr]) -> None:
+        self.conditions = dict(conditions)
+        self.fallback_reasons: dict[str, str] = {}
+        self._names = list(self.conditions)
+        self._hits: list[tuple[int, int]] = []
+        self._slots = SlotTable(self.conditions.values())
+        self._ruleset = f"rapport_{next(_RULESET_NUMBERS)}"
+        rules: dict[str, Any] = {}
+        with _LOCK:
+            host = _shared_host()
+            for index, name in enumerate(self._names):
+                action = f"{self._ruleset}/{index}"
+                try:
+                    compiled = condition_rules(self.conditions[name], self._slots, action)
+                except Unsupported as why:
+                    self.fallback_reasons[name] = str(why)
+                    continue
+                host.actions[action] = self._recorder(index)
+                rules.update({f"{index}_{n}": rule for n, rule in enumerate(compiled)})
+            self.rule_count = len(rules)
+            if rules:
+                host.set_rulesets({self._ruleset: rules})
+        self._in_durable = frozenset(self._names) - frozenset(self.fallback_reasons)
+
+    def _recorder(self, index: int) -> Callable[[Any], None]:
+        hits = self._hits
+
+        def record(closure: Any) -> None:
+            hits.append((closure._m["e"]["rq"], index))
+
+        return record
+
+    def match(self, requests: Sequence[MatchRequest]) -> list[frozenset[str]]:
+        with _LOCK:
+            found = self._run_sessions(requests) if self.rule_count else {}
+        answers = []
+        for rq, request in enumerate(requests):
+            unknown = request.conditions - self.conditions.keys()
+            if unknown:
+                raise KeyError(f"unknown conditions {sorted(unknown)}")
+            names = {self._names[i] for i in found.get(rq, ())} & request.conditions
+            for name in request.conditions - self._in_durable:
+                if evaluate(self.conditions[name], request.facts):
+                    names.add(name)
+            answers.append(frozenset(names))
+        return answers
+
+    def _run_sessions(self, requests: Sequence[MatchRequest]) -> dict[int, set[int]]:
+        sessions: dict[tuple[str, int, int], list[int]] = {}
+        for rq, request in enumerate(requests):
+            facts = request.facts
+            key = (request.customer_id, id(facts.customer), id(facts.aggregates))
+            sessions.setdefault(key, []).append(rq)
+        self._hits.clear()
+        host = _shared_host()
+        for members in sessions.values():
+            self._one_session(host, requests, members)
+        found: dict[int, set[int]] = {}
+        for rq, index in self._hits:
+            found.setdefault(rq, set()).add(index)
+        return found
+
+    def _one_session(
+        self, host: _Host, requests: Sequence[MatchRequest], members: list[int]
+    ) -> None:
+        sid = str(next(_SESSION_NUMBERS))
+        first = requests[members[0]].facts
+        batch = [self._slots.customer_fact(sid, first.customer, first.aggregates)]
+        for rq in members:
+            batch.append(self._slots.request_fact(sid, rq, requests[rq].facts.event))
+        try:
+            host.assert_facts(self._ruleset, batch)
+        except durable_engine.MessageNotHandledException:
+            pass  # no rule matched: no condition holds for these requests
+        finally:
+            host.delete_state(self._ruleset, sid)
