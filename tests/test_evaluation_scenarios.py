@@ -264,7 +264,7 @@ def test_scenario(case: Case, db: Database, tmp_path: Path) -> None:
 def test_two_runs_at_one_now_equal_one_run(db: Database, tmp_path: Path) -> None:
     rules = {
         "c": cadence("c", "event: purchase", ONE_STEP, STARTS + "reentry: always\n"),
-        "w": cadence("w", "when: count(purchase) >= 1", ONE_STEP, "reentry: always\n"),
+        "w": cadence("w", "when: count(purchase) >= 1", ONE_STEP, "reentry: 30d\n"),
     }
     world = World(db, write_project(tmp_path / "project", rules))
     customer = world.customer("c1")

@@ -128,13 +128,13 @@ class ConditionSet:
                         by_event.setdefault(event.id, set()).add(trigger_condition_name(cadence))
             for event_id, names in by_event.items():
                 requests.append(
-                    MatchRequest(history.customer.id, sheet.facts(event_id), frozenset(names))
+                    MatchRequest(str(history.customer.id), sheet.facts(event_id), frozenset(names))
                 )
                 owners.append((index, event_id))
             whens = {trigger_condition_name(c) for c in plan.conditions if c in self.triggers}
             if whens:
                 requests.append(
-                    MatchRequest(history.customer.id, sheet.facts(None), frozenset(whens))
+                    MatchRequest(str(history.customer.id), sheet.facts(None), frozenset(whens))
                 )
                 owners.append((index, None))
         results: list[set[tuple[str, int | None]]] = [set() for _ in histories]
