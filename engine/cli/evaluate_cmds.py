@@ -106,7 +106,7 @@ def preview_command(
 
         console = Console(soft_wrap=False)
         console.print(as_table(rows, include_all=include_all, now=now))
-        console.print(summary.text(), markup=False, highlight=False)
+        click.echo(summary.text())
     for warning in duplicate_warnings(rows):
         click.echo(f"warning: {warning}", err=True)
 

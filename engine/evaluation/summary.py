@@ -88,7 +88,9 @@ class Summary:
         ]
         if self.opted_out:
             parts.append(f"new opt-outs {self.opted_out}")
-        return f"evaluated {self.evaluated} customers at {at}: " + ", ".join(parts)
+        # Waiting steps are decided (and recorded) again at every run: say how many.
+        recorded = f"; {self.decisions} decisions recorded" if self.decisions else ""
+        return f"evaluated {self.evaluated} customers at {at}: " + ", ".join(parts) + recorded
 
 
 def _with_breakdown(label: str, counts: Counter[str]) -> str:
