@@ -114,7 +114,8 @@ class _Translator:
         if not positive:
             raise Unsupported("durable_rules has no negated pattern test for 'not contains'")
         slot = self.slots.slot(left)
-        return Leaf(slot.fact, {"$mt": {slot.key("text"): _regex(right.value)}})
+        key = slot.key("text")
+        return Leaf(slot.fact, {"$and": [{"$ex": {key: 1}}, {"$mt": {key: _regex(right.value)}}]})
 
 
 def _has_slot(expr: Expr) -> bool:
@@ -174,78 +175,10 @@ def _against_literal(slot: Slot, op: str, value: Any, positive: bool) -> Formula
 
 
 def _against_slot(left: Slot, op: str, right: Slot, positive: bool) -> Formula:
-    """Name-vs-name, possible only across the two facts: the request fact refers to `c`."""
-    if left.fact == right.fact:
-        raise Unsupported("two names of the same fact compared with each other")
-    if left.fact == "c":
-        left, right, op = right, left, _FLIPPED[op]
-    if op == "==":
-        same = _same_kind_test(left, "==", right, KINDS)
-        return same if positive else disj(_null(left), _null(right), _differs(left, right))
-    if op == "!=":
-        differs = _differs(left, right)
-        return (
-            differs
-            if positive
-            else disj(_null(left), _null(right), _same_kind_test(left, "==", right, KINDS))
-        )
-    if positive:
-        return _same_kind_test(left, op, right, ORDERED_KINDS)
-    alternatives = [_null(left), _null(right)]
-    for kind in KINDS:
-        other = _exists(left, [k for k in KINDS if k != kind])
-        if kind in ORDERED_KINDS:
-            key = left.key(kind)
-            ref = {"c": right.key(kind)}
-            other = disj(
-                other, Leaf("e", {"$and": [{"$ex": {key: 1}}, _test(_NEGATED[op], key, ref)]})
-            )
-        else:
-            other = _present(left)
-        alternatives.append(conj(Leaf("c", {"$ex": {right.key(kind): 1}}), other))
-    return disj(*alternatives)
+    """Name-vs-name is left to the reference evaluator.
 
-
-def _same_kind_test(event: Slot, op: str, customer: Slot, kinds: Sequence[Kind]) -> Formula:
-    """event <op> customer for two values of the same kind, for any kind in `kinds`."""
-    return disj(
-        *(
-            conj(
-                Leaf("c", {"$ex": {customer.key(kind): 1}}),
-                Leaf(
-                    "e",
-                    {
-                        "$and": [
-                            {"$ex": {event.key(kind): 1}},
-                            _test(op, event.key(kind), {"c": customer.key(kind)}),
-                        ]
-                    },
-                ),
-            )
-            for kind in kinds
-        )
-    )
-
-
-def _differs(event: Slot, customer: Slot) -> Formula:
-    """Both present and not equal: other kinds, or the same kind and a different value."""
-    return disj(
-        *(
-            conj(
-                Leaf("c", {"$ex": {customer.key(kind): 1}}),
-                disj(
-                    _exists(event, [k for k in KINDS if k != kind]),
-                    Leaf(
-                        "e",
-                        {
-                            "$and": [
-                                {"$ex": {event.key(kind): 1}},
-                                _test("!=", event.key(kind), {"c": customer.key(kind)}),
-                            ]
-                        },
-                    ),
-                ),
-            )
-            for kind in KINDS
-        )
-    )
+    Within one fact durable_rules has no way to refer to the fact itself; across the two
+    facts its references ({"c": key}) fail with error 311 whenever the referring
+    property is absent, even behind an $ex guard, which null semantics need.
+    """
+    raise Unsupported("a name compared with another name")

@@ -9,15 +9,18 @@ How durable_rules is used, and why:
   conditions use) and one request fact per MatchRequest, asserted together; the state
   is deleted right after, so at most one session is live (the C core allows 1024).
 - MessageNotHandledException means "nothing matched".
+- Each ruleset runs one warm-up action before use (see _warm_up: a durable_rules crash),
+  and holds every fact (see _HOLD_EVERY_FACT), so a whole customer is one assert_facts.
 - durable_rules is not thread-safe and its Host starts timer threads that dispatch
   actions in the background; ours starts none and a lock keeps one caller at a time.
-- Conditions durable_rules cannot express (see compile.Unsupported: a name compared with
-  another name of the same fact, `not (x contains "..")`, '%' inside contains) are
-  answered by the reference evaluator; `fallback_reasons` lists them.
+- Conditions durable_rules cannot express (compile.Unsupported: a name compared with
+  another name, `not (x contains "..")`, '%' or control characters inside contains)
+  are answered by the reference evaluator, explicitly: `fallback_reasons` lists them.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -42,7 +45,7 @@ class _Host(durable_engine.Host):
     """A Host with actions looked up by name and no background dispatch threads."""
 
     def __init__(self) -> None:
-        self.actions: dict[str, Callable[[Any], None]] = {}
+        self.actions: dict[str, Callable[[Any], None]] = {_WARM_ACTION: lambda closure: None}
         super().__init__()
 
     def get_action(self, action_name: str) -> Callable[[Any], None]:
@@ -61,6 +64,28 @@ def _shared_host() -> _Host:
     if _host is None:
         _host = _Host()
     return _host
+
+
+_WARM_ACTION = "rapport/warm"
+# assert_facts raises MessageNotHandledException for the whole batch, and runs none of
+# its actions, as soon as one fact of the batch matches no pattern. This rule takes
+# every fact into its first pattern and never fires (no fact has k == "never"), so a
+# batch is always handled and every rule that matched gets its action run.
+_HOLD_EVERY_FACT = {
+    "all": [{"m": {"$or": [{"k": "c"}, {"k": "e"}]}}, {"n": {"k": "never"}}],
+    "run": _WARM_ACTION,
+}
+
+
+def _warm_up(host: _Host, ruleset: str) -> None:
+    """Run one action in a throw-away session before real use.
+
+    durable_rules 2.0.28 crashes (double free) in delete_state on a ruleset in which no
+    action has run yet; once one has, delete_state is safe whatever matched.
+    """
+    sid = f"warm-{ruleset}"
+    host.assert_fact(ruleset, {"sid": sid, "k": "warm"})
+    host.delete_state(ruleset, sid)
 
 
 class DurableMatcher:
@@ -85,7 +110,10 @@ class DurableMatcher:
                 rules.update({f"{index}_{n}": rule for n, rule in enumerate(compiled)})
             self.rule_count = len(rules)
             if rules:
+                rules["warm"] = {"all": [{"m": {"k": "warm"}}], "run": _WARM_ACTION}
+                rules["held"] = copy.deepcopy(_HOLD_EVERY_FACT)  # durable pops "run"
                 host.set_rulesets({self._ruleset: rules})
+                _warm_up(host, self._ruleset)
         self._in_durable = frozenset(self._names) - frozenset(self.fallback_reasons)
 
     def _recorder(self, index: int) -> Callable[[Any], None]:

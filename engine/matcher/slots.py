@@ -49,7 +49,7 @@ class SlotTable:
         self.event: dict[str, Slot] = {}
         for expr in exprs:
             for node in walk(expr):
-                if isinstance(node, Name) or isinstance(node, Aggregate):
+                if isinstance(node, Name | Aggregate):
                     self.slot(node)
 
     def slot(self, node: Name | Aggregate) -> Slot:
@@ -63,7 +63,9 @@ class SlotTable:
             table[key] = Slot(fact, f"{letter}{len(table)}")  # type: ignore[arg-type]
         return table[key]
 
-    def customer_fact(self, sid: str, customer: Mapping[str, Any], aggregates: Mapping[str, Any]):
+    def customer_fact(
+        self, sid: str, customer: Mapping[str, Any], aggregates: Mapping[str, Any]
+    ) -> dict[str, Any]:
         fact: dict[str, Any] = {"sid": sid, "k": "c"}
         _write(fact, self.customer, customer)
         _write(fact, self.aggregates, aggregates)
