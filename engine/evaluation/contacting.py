@@ -1,9 +1,10 @@
-"""Due steps → rendered candidates → contact policy → contacts and decisions.
+"""Due steps → candidates → contact policy → rendered contacts, and decisions.
 
-Rendering comes before the policy so that a text the templates cannot produce never
-counts against a cap; such a step waits (deferred) until the template is fixed or the
-step expires. A policy drop (opted out, prospect, not engaged first, already replied)
-resolves the step for good; a policy defer leaves it due for a later evaluation.
+Only what the policy would send is rendered. A text the templates cannot produce must
+never count against a cap, so a refusal is taken out and the rest decided again; such
+a step waits (deferred) until the template is fixed or the step expires. A policy drop
+(opted out, prospect, not engaged first, already replied) resolves the step for good; a
+policy defer leaves it due for a later evaluation.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from engine.messages import (
     compose_message,
 )
 from engine.policy import decide
-from engine.policy.candidates import Candidate, CustomerPolicyState, PastContact
+from engine.policy.candidates import Candidate, CustomerPolicyState, PastContact, Verdict
 from engine.policy.keys import idempotency_key
 
 CONTACT_STATE = {"review": "pending_review", "x": "planned"}
@@ -137,7 +138,7 @@ class ContactRound:
     def run(self, due_steps: list[DueStep]) -> list[EnrolmentState]:
         """Decide; returns the enrolments whose step resolved (they may have another due)."""
         resolved: list[EnrolmentState] = []
-        candidates: list[tuple[Candidate, Any, DueStep]] = []
+        pending: dict[int, tuple[Candidate, DueStep]] = {}
         for due in due_steps:
             candidate = candidate_of(self.history, due)
             if candidate.idempotency_key in self.history.contact_keys:
@@ -145,29 +146,49 @@ class ContactRound:
                 due.enrolment.resolve_step(self.now)
                 resolved.append(due.enrolment)
                 continue
-            rendered = render(self.setup, candidate, self.history, self.sheet, self.now)
-            if isinstance(rendered, MessageRefusal):
-                self._note(candidate, "deferred", rendered.reason, rendered.detail, rendered)
+            # By identity: the policy hands back the very candidate objects it was given.
+            pending[id(candidate)] = (candidate, due)
+        while pending:
+            verdicts, refused = self._decide([c for c, _ in pending.values()])
+            if refused:  # a text could not be made: decide again without it
+                for key in refused:
+                    del pending[key]
                 continue
-            candidates.append((candidate, rendered, due))
-        if not candidates:
-            return resolved
-        # By identity: the policy hands back the very candidate objects it was given.
-        by_identity = {id(c): (rendered, due) for c, rendered, due in candidates}
-        policy = self.setup.settings.policy
-        verdicts = decide([c for c, _, _ in candidates], self._state(), self.now, policy)
-        for verdict in verdicts:
-            rendered, due = by_identity[id(verdict.candidate)]
-            if verdict.outcome == "send":
-                self._plan(verdict.candidate, rendered, due)
-                resolved.append(due.enrolment)
-            elif verdict.outcome == "drop":
-                self._note(verdict.candidate, "dropped", verdict.reason, verdict.detail, rendered)
-                due.enrolment.resolve_step(self.now)
-                resolved.append(due.enrolment)
-            else:
-                self._note(verdict.candidate, "deferred", verdict.reason, verdict.detail, rendered)
+            for verdict, rendered in verdicts:
+                candidate, due = pending[id(verdict.candidate)]
+                if verdict.outcome == "send":
+                    self._plan(candidate, rendered, due)
+                    resolved.append(due.enrolment)
+                elif verdict.outcome == "drop":
+                    self._note(candidate, "dropped", verdict.reason, verdict.detail, None)
+                    due.enrolment.resolve_step(self.now)
+                    resolved.append(due.enrolment)
+                else:
+                    self._note(candidate, "deferred", verdict.reason, verdict.detail, None)
+            break
         return resolved
+
+    def _decide(self, candidates: list[Candidate]) -> tuple[list[tuple[Verdict, Any]], list[int]]:
+        """Verdicts with the rendered text of each send, and the candidates refused.
+
+        Only what the policy would send is rendered (rendering is the costly part). A
+        refusal is noted as deferred and must be taken out before deciding again, so that
+        it never counts against a cap for the candidates after it.
+        """
+        policy = self.setup.settings.policy
+        verdicts = decide(candidates, self._state(), self.now, policy)
+        results: list[tuple[Verdict, Any]] = []
+        refused: list[int] = []
+        for verdict in verdicts:
+            rendered = None
+            if verdict.outcome == "send":
+                rendered = render(self.setup, verdict.candidate, self.history, self.sheet, self.now)
+                if isinstance(rendered, MessageRefusal):
+                    refused.append(id(verdict.candidate))
+                    reason, detail = rendered.reason, rendered.detail
+                    self._note(verdict.candidate, "deferred", reason, detail, rendered)
+            results.append((verdict, rendered))
+        return results, refused
 
     def _state(self) -> CustomerPolicyState:
         return CustomerPolicyState(
