@@ -1,0 +1,164 @@
+"""Parser: exact error messages, random text never crashes it, printing round-trips."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_conditions_strategies import conditions
+
+from engine.conditions import (
+    Aggregate,
+    BoolOp,
+    Compare,
+    ConditionError,
+    ListLiteral,
+    Literal,
+    Name,
+    Not,
+    parse_condition,
+    pretty,
+)
+from engine.errors import RapportError
+
+
+def test_parses_the_design_examples() -> None:
+    assert parse_condition("event.ordinal == 1 and event.amount >= 20") == BoolOp(
+        "and",
+        (
+            Compare("==", Name("event", "ordinal"), Literal(1)),
+            Compare(">=", Name("event", "amount"), Literal(20)),
+        ),
+    )
+    assert parse_condition("sum(purchase.amount, 365d) >= 100") == Compare(
+        ">=", Aggregate("sum", "purchase", "amount", timedelta(days=365)), Literal(100)
+    )
+    assert parse_condition('not customer.tier in ["a", -2.5]') == Not(
+        Compare("in", Name("customer", "tier"), ListLiteral((Literal("a"), Literal(-2.5))))
+    )
+    assert parse_condition("customer.x not in [] or event.page contains 'p'") == BoolOp(
+        "or",
+        (
+            Compare("not in", Name("customer", "x"), ListLiteral(())),
+            Compare("contains", Name("event", "page"), Literal("p")),
+        ),
+    )
+
+
+def test_precedence_and_offsets() -> None:
+    expr = parse_condition("true or false and not null")
+    assert expr == BoolOp(
+        "or", (Literal(True), BoolOp("and", (Literal(False), Not(Literal(None)))))
+    )
+    compare = parse_condition("  count(reply, 2w) > 0")
+    assert isinstance(compare, Compare) and compare.offset == 2
+    assert isinstance(compare.right, Literal) and compare.right.offset == 21
+
+
+def test_aggregate_keys() -> None:
+    keys = [
+        parse_condition(text).left.key  # type: ignore[union-attr]
+        for text in (
+            "count(purchase, 30d) > 1",
+            "sum(purchase.amount, 365d) > 1",
+            "days_since(purchase) > 1",
+            "last(purchase.amount) > 1",
+        )
+    ]
+    assert keys == [
+        "count(purchase,30d)",
+        "sum(purchase.amount,365d)",
+        "days_since(purchase)",
+        "last(purchase.amount)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "offset", "reason"),
+    [
+        ("(customer.x == 1", 0, "unbalanced parenthesis: '(' at column 1 is never closed"),
+        (
+            "customer.x == 1)",
+            15,
+            "unbalanced parenthesis: ')' at column 16 has no matching '('",
+        ),
+        ("count(purchase", 5, "unbalanced parenthesis: '(' at column 6 is never closed"),
+        ("customer.x in [1, 2", 14, "unbalanced bracket: '[' at column 15 is never closed"),
+        (
+            "cnt(purchase) > 1",
+            0,
+            "unknown function 'cnt'; did you mean 'count'? (functions are count, sum,"
+            " days_since, last)",
+        ),
+        ("count(a, 1d, 2d) > 1", 0, "count() takes 1 or 2 arguments (TYPE[, WITHIN]), got 3"),
+        ("last() == 1", 0, "last() takes 1 argument (TYPE.PROP), got 0"),
+        ("days_since(a, 2d) > 1", 0, "days_since() takes 1 argument (TYPE), got 2"),
+        (
+            "count(purchase, 3dayz) > 1",
+            16,
+            "'3dayz' at column 17 is not a duration (use a whole number and a unit,"
+            " e.g. 45s, 30m, 12h, 2d, 3w)",
+        ),
+        ("count(purchase, 30) > 1", 16, "count() WITHIN must be a duration like 30d, got '30'"),
+        ("sum(purchase) > 1", 4, "sum() needs an event property, like sum(purchase.amount)"),
+        (
+            "count(purchase.amount) > 1",
+            6,
+            "count() takes an event type, not a property: 'purchase.amount'",
+        ),
+        (
+            "custmer.tier == 1",
+            0,
+            "unknown scope 'custmer' in 'custmer.tier'; did you mean 'customer'?"
+            " (names are customer.<field> or event.<property>)",
+        ),
+        (
+            "tier == 1",
+            0,
+            "unknown name 'tier' at column 1 (names are customer.<field> or event.<property>)",
+        ),
+        ('customer.name == "abc', 17, "unterminated string: '\"' at column 18 is never closed"),
+        (
+            "customer.x == 1 customer.y",
+            16,
+            "unexpected 'customer.y' at column 17 after a complete condition"
+            " (join conditions with 'and' / 'or')",
+        ),
+        ("customer.x = 1", 11, "unexpected character '=' at column 12; use == to compare"),
+        (
+            "customer.a < customer.b < 3",
+            24,
+            "comparisons cannot be chained ('<' at column 25); join them with 'and'",
+        ),
+        ("customer.x ==", 13, "expected a value at column 14, got the end of the condition"),
+        ("", 0, "empty condition"),
+        ("customer.a.b == 1", 0, "'customer.a.b' has too many parts; use customer.<field>"),
+    ],
+)
+def test_error_messages(text: str, offset: int, reason: str) -> None:
+    with pytest.raises(ConditionError) as caught:
+        parse_condition(text)
+    assert (caught.value.offset, caught.value.reason) == (offset, reason)
+    assert str(caught.value) == reason
+    assert isinstance(caught.value, RapportError)
+
+
+_WORDS = ["customer.x", "event.y", "count", "sum", "and", "or", "not", "in", "contains"]
+_ALPHABET = st.sampled_from([*"()[],.-=!<>\"' \\", *_WORDS, "1", "2d", "3x", "null", "a"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.lists(_ALPHABET, max_size=12).map(" ".join)))
+def test_random_text_only_ever_raises_condition_error(text: str) -> None:
+    try:
+        parse_condition(text)
+    except ConditionError as error:
+        assert 0 <= error.offset <= len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(conditions)
+def test_printing_round_trips(expr) -> None:
+    assert parse_condition(pretty(expr)) == expr
