@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from evaluation_helpers import World, at, cadence, write_project
+from sqlalchemy import text
 
 from engine.history.db import Database
 
@@ -369,3 +370,36 @@ def test_date_trigger_at_local_midnight_and_feb_29(db: Database, tmp_path: Path)
     # 2026 is not a leap year: Feb 29 is celebrated on Feb 28 (already past at T0).
     assert ("bday", datetime.fromisoformat("2026-02-28T00:00:00+00:00")) in entered
     assert len(entered) == 2
+
+
+def test_a_refused_text_waits_and_never_uses_up_a_cap(db: Database, tmp_path: Path) -> None:
+    broken = "- name: only\n  template: broken.j2\n"
+    rules = {
+        "a": cadence("a", "event: purchase", broken, STARTS).replace(
+            "priority: 50", "priority: 90"
+        ),
+        "b": cadence("b", "event: purchase", ONE_STEP, STARTS),
+    }
+    templates = {"t.j2": "@{{ customer.handle }} fine", "broken.j2": "no handle here"}
+    config = "timezone: UTC\npolicy: {caps: [{max: 1, per: 1d}]}\n"
+    world = World(db, write_project(tmp_path / "p", rules, config=config, templates=templates))
+    world.event(world.customer("c1"), "purchase", at(0), amount=30)
+    world.run(at(1))
+    assert [(c, s) for _, c, s, _ in world.contacts()] == [("b", "only")]
+    assert ("only", "deferred", "no_handle") in world.decisions()
+    assert ("a", at(0), "active", 0) in world.enrolments()  # waits for a template fix
+
+
+def test_channel_x_replies_once_to_the_summoning_post(db: Database, tmp_path: Path) -> None:
+    reply = "- name: reply\n  expires: 1h\n  template: t.j2\n"
+    rules = {"m": cadence("m", "event: mention", reply, STARTS + "reentry: always\n", "x")}
+    world = World(db, write_project(tmp_path / "p", rules))
+    customer = world.customer("c1")
+    world.event(customer, "mention", at(0), tweet_id="111", text="hi @acme")
+    world.event(customer, "mention", at(1), tweet_id="222", text="again @acme")
+    world.run(at(0, minutes=30))
+    world.run(at(1, minutes=30))
+    world.run(at(1, minutes=30))
+    with db.read() as session:
+        rows = session.execute(text("SELECT channel, state, in_reply_to FROM contacts ORDER BY id"))
+        assert [tuple(r) for r in rows] == [("x", "planned", "111"), ("x", "planned", "222")]
