@@ -22,7 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(BIN)/rapport demo-data --customers 200 --seed 7 --end 2026-06-15 --out $(DEMO)
+	$(BIN)/rapport demo-data --customers 200 --seed 7 --end $(DEMO_AT) --out $(DEMO)
 	RAPPORT_DATABASE_URL=$(DEMO_DB) $(BIN)/rapport import customers $(DEMO)/customers.csv
 	RAPPORT_DATABASE_URL=$(DEMO_DB) $(BIN)/rapport import events $(DEMO)/events.csv
 	RAPPORT_DATABASE_URL=$(DEMO_DB) $(BIN)/rapport validate
