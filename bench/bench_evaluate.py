@@ -12,6 +12,9 @@ The bare loop is measured here directly (durable_rules may be imported by one en
 module only; a bench script is not the engine). It posts, per customer, every event and
 one customer fact with its aggregates to a ruleset holding the sample rules' trigger
 conditions, then deletes the customer's state: the matching work and nothing else.
+The engine asks the matcher less than that (only trigger events at or after go-live that
+could enrol, per DESIGN §7; the sample rules set `starts:`), which is part of what it is
+measured on. Rules, templates and config.yaml are the repository's own.
 """
 
 from __future__ import annotations
