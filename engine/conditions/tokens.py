@@ -13,7 +13,7 @@ from engine.durations import DURATION_HINT, is_duration, parse_duration
 TokenKind = Literal["number", "duration", "string", "ident", "op", "end"]
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "contains", "true", "false", "null"})
-_NUMBER = re.compile(r"\d+(\.\d+)?")
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 _WORD = re.compile(r"[A-Za-z0-9_]*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "(", ")", "[", "]", ",", "-")
@@ -38,7 +38,7 @@ def tokenize(text: str) -> list[Token]:
         char = text[pos]
         if char.isspace():
             pos += 1
-        elif char.isdigit():
+        elif "0" <= char <= "9":  # str.isdigit() also accepts "²" and "٣"
             token = _number(text, pos)
             tokens.append(token)
             pos += len(token.text)
