@@ -202,6 +202,14 @@ def _quiet_hours(text: str | None) -> QuietHours | None:
     return QuietHours(start, end)
 
 
+def _brand(data: dict[str, Any]) -> Brand:
+    return Brand(
+        handle=data.get("handle", "").lstrip("@"),
+        keywords=tuple(data.get("keywords", ())),
+        competitors=tuple(data.get("competitors", ())),
+    )
+
+
 def _policy(data: dict[str, Any]) -> Policy:
     defaults = Policy()
     return Policy(
@@ -267,12 +275,7 @@ def settings_from_document(doc: Document, project_dir: Path) -> Settings:
     return Settings(
         database=os.environ.get("RAPPORT_DATABASE_URL") or data.get("database", DEFAULT_DATABASE),
         timezone=data.get("timezone", DEFAULT_TIMEZONE),
-        brand=Brand(
-            **{
-                k: (tuple(v) if isinstance(v, list) else v.lstrip("@"))
-                for k, v in data.get("brand", {}).items()
-            }
-        ),
+        brand=_brand(data.get("brand", {})),
         policy=_policy(data.get("policy", {})),
         x=XChannel(**x),
         schedule=Schedule(**{k: parse_duration(v) for k, v in schedule.items()}),

@@ -62,11 +62,10 @@ class Database:
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, future=True)
+        writer_engine: Engine = engine
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
             writer_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-        else:
-            writer_engine = engine
         db = cls(
             url,
             engine,
