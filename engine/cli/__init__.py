@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.errors import RapportError
 
@@ -69,3 +70,19 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except SQLAlchemyError as exc:
+        if debug:
+            raise
+        # Connection refused, locked file, missing permissions: say what and where, briefly.
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        click.echo(f"error: database: {reason} (run with --debug for details)", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug in Rapport; run with --debug for the traceback and report it)",
+            err=True,
+        )
+        sys.exit(70)

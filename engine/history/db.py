@@ -61,7 +61,13 @@ class Database:
             ) from None
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True)
+        try:
+            engine = create_engine(url, future=True)
+        except ModuleNotFoundError as exc:
+            raise RapportError(
+                f"the database driver {exc.name!r} for {parsed.drivername} is not installed",
+                hint="for PostgreSQL: pip install 'rapport[postgres]'",
+            ) from None
         writer_engine: Engine = engine
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine)
