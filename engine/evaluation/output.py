@@ -66,35 +66,36 @@ def as_csv(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def as_table(rows: Sequence[dict[str, Any]], *, include_all: bool, now: datetime) -> Any:
+    """Three or four stacked columns, so the text stays readable in an 80-column terminal.
+
+    Every message of one evaluation goes out at its time, so send_at sits in the title.
+    """
     from rich.table import Table
 
     planned = sum(row["decision"] == "planned" for row in rows)
     table = Table(
-        title=f"preview at {json_safe(now)}: {planned} message(s)",
+        title=f"preview at {json_safe(now)} (send_at): {planned} message(s)",
         show_lines=True,
-        expand=False,
     )
-    for name in ("customer", "handle", "cadence", "step", "variant", "send_at", "len", "channel"):
-        table.add_column(name, no_wrap=name not in ("cadence", "step"))
-    table.add_column("text", overflow="fold", min_width=30)
+    table.add_column("customer", no_wrap=True)
+    table.add_column("cadence / step", overflow="fold")
+    table.add_column("text", overflow="fold", ratio=3)
     if include_all:
-        table.add_column("decision")
-        table.add_column("reason", overflow="fold")
+        table.add_column("decision", overflow="fold", ratio=1)
     for row in rows:
+        handle = f"@{row['handle']}" if row["handle"] else "(no handle)"
+        step = row["step"] or "(enrolment)"
+        variant = f" [{row['variant']}]" if row["variant"] else ""
+        length = "" if row["weighted_length"] is None else f", {row['weighted_length']}/280"
+        channel = f"\n{row['channel']}{length}" if row["channel"] else ""
         cells = [
-            row["customer_id"],
-            f"@{row['handle']}" if row["handle"] else "",
-            row["cadence"],
-            row["step"] or "",
-            row["variant"] or "",
-            row["send_at"] or "",
-            "" if row["weighted_length"] is None else str(row["weighted_length"]),
-            row["channel"] or "",
+            f"{row['customer_id']}\n{handle}",
+            f"{row['cadence']}\n{step}{variant}{channel}",
             row["text"] or "",
         ]
         if include_all:
-            reason = row["reason"] + (f": {row['detail']}" if row["detail"] else "")
-            cells += [row["decision"], reason]
+            detail = f": {row['detail']}" if row["detail"] else ""
+            cells.append(f"{row['decision']}\n{row['reason']}{detail}")
         table.add_row(*cells)
     return table
 
