@@ -36,8 +36,15 @@ class TimeParam(click.ParamType):
 
 TIME = TimeParam()
 
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes for a full pass (default: one per core from 20,000 customers on).",
+)
+
 
 @click.command(name="run")
+@WORKERS
 @click.option(
     "--once", is_flag=True, help="Evaluate once and exit (the daemon runs on a schedule)."
 )
@@ -49,7 +56,7 @@ TIME = TimeParam()
     default="text",
     show_default=True,
 )
-def run_command(once: bool, at: datetime | None, fmt: str) -> None:
+def run_command(once: bool, at: datetime | None, fmt: str, workers: int | None) -> None:
     """One real evaluation: writes enrolments, decisions and the outbox."""
     if not once:
         raise click.UsageError("use `rapport run --once` (or `rapport daemon` to keep running)")
@@ -58,7 +65,7 @@ def run_command(once: bool, at: datetime | None, fmt: str) -> None:
     ctx = app()
     now = at or clock.now()
     with clock.frozen_at(now):
-        summary = run_once(ctx.database, ctx.settings, now=now)
+        summary = run_once(ctx.database, ctx.settings, now=now, workers=workers)
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -66,6 +73,7 @@ def run_command(once: bool, at: datetime | None, fmt: str) -> None:
 
 
 @click.command(name="preview")
+@WORKERS
 @click.option("--at", "at", type=TIME, help="Evaluate as of this time (default: now).")
 @click.option("--customer", help="Only this customer (external id or @handle).")
 @click.option("--cadence", help="Only this cadence.")
@@ -78,7 +86,12 @@ def run_command(once: bool, at: datetime | None, fmt: str) -> None:
     show_default=True,
 )
 def preview_command(
-    at: datetime | None, customer: str | None, cadence: str | None, include_all: bool, fmt: str
+    at: datetime | None,
+    customer: str | None,
+    cadence: str | None,
+    include_all: bool,
+    fmt: str,
+    workers: int | None,
 ) -> None:
     """What one evaluation at T would send, rendered, and why not. Writes nothing."""
     from engine.evaluation import preview
@@ -94,7 +107,12 @@ def preview_command(
     now = at or clock.now()
     with clock.frozen_at(now):
         summary, sink = preview(
-            ctx.database, ctx.settings, now=now, customer=customer, cadence=cadence
+            ctx.database,
+            ctx.settings,
+            now=now,
+            customer=customer,
+            cadence=cadence,
+            workers=workers,
         )
     rows = preview_rows(sink.changes.decisions, include_all=include_all)
     if fmt == "json":

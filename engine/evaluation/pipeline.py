@@ -9,7 +9,7 @@ new enrolments, exits, due steps (enrolments.py), decided and rendered (contacti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,7 +84,28 @@ def prepare(
     """Go-live per cadence (DESIGN §7) and the compiled conditions, once per evaluation."""
     cadences = tuple(c for c in strategy.cadences if cadence is None or c.name == cadence)
     launched = load_launches(db)
-    go_lives = {c.name: go_live(c, launched, now) for c in cadences}
+    return build_evaluation(
+        strategy,
+        settings,
+        now=now,
+        library=library,
+        cadences=cadences,
+        go_lives={c.name: go_live(c, launched, now) for c in cadences},
+        launches={c.name: now for c in cadences if c.name not in launched},
+    )
+
+
+def build_evaluation(
+    strategy: Strategy,
+    settings: Settings,
+    *,
+    now: datetime,
+    library: TemplateLibrary,
+    cadences: tuple[Cadence, ...],
+    go_lives: dict[str, datetime],
+    launches: dict[str, datetime],
+) -> Evaluation:
+    """An Evaluation from decided go-lives; worker processes rebuild theirs with this."""
     brand = {"handle": settings.brand.handle, "keywords": settings.brand.keywords}
     return Evaluation(
         strategy=strategy,
@@ -92,7 +113,7 @@ def prepare(
         now=now,
         cadences=cadences,
         go_lives=go_lives,
-        launches={c.name: now for c in cadences if c.name not in launched},
+        launches=launches,
         conditions=ConditionSet.of(cadences),
         messages=MessageSetup(settings, library, brand),
     )
@@ -106,20 +127,38 @@ def evaluate(
     mode: str,
     customer_ids: Sequence[int] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int = 1,
 ) -> Summary:
-    """Stream the customers in batches; each batch's changes go to the sink at once."""
+    """Stream the customers in batches; each batch's changes go to the sink at once.
+
+    With `workers` > 1 the batches are evaluated in that many processes (durable_rules
+    allows one engine per process) while this process keeps the sink: writes stay
+    single-writer and in batch order, so the outcome equals a one-process pass.
+    """
     summary = Summary(evaluation.now)
     sink.begin(evaluation.now, mode, evaluation.strategy.version_hash)
     if evaluation.launches:
         sink.apply(Changes(launches=dict(evaluation.launches)))
     batches = customer_id_batches(db, batch_size=batch_size, only=customer_ids)
-    for ids in batches:
-        histories = load_batch(db, ids, evaluation.now, evaluation.settings.timezone)
-        changes = evaluate_batch(evaluation, histories)
+    if workers > 1:
+        from engine.evaluation.parallel import evaluate_in_workers
+
+        results: Iterable[tuple[Changes, int]] = evaluate_in_workers(
+            db, evaluation, batches, workers
+        )
+    else:
+        results = (evaluate_ids(db, evaluation, ids) for ids in batches)
+    for changes, evaluated in results:
         sink.apply(changes)
-        summary.add(changes, len(histories))
+        summary.add(changes, evaluated)
     sink.finish(summary.as_dict())
     return summary
+
+
+def evaluate_ids(db: Database, evaluation: Evaluation, ids: Sequence[int]) -> tuple[Changes, int]:
+    """One batch: bulk reads, then the pipeline; returns the changes and how many customers."""
+    histories = load_batch(db, ids, evaluation.now, evaluation.settings.timezone)
+    return evaluate_batch(evaluation, histories), len(histories)
 
 
 def evaluate_batch(evaluation: Evaluation, histories: Sequence[CustomerHistory]) -> Changes:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+
+from sqlalchemy import func, select
 
 from engine.config import Settings
 from engine.errors import RapportError
@@ -11,6 +14,7 @@ from engine.evaluation.pipeline import evaluate, prepare
 from engine.evaluation.sinks import DatabaseSink, RecordingSink, Sink
 from engine.evaluation.summary import Summary
 from engine.history.db import Database
+from engine.history.models import Customer
 from engine.messages import TemplateLibrary
 from engine.strategy import load_strategy
 from engine.strategy.model import Strategy
@@ -27,8 +31,13 @@ def evaluate_at(
     customer: str | None = None,
     cadence: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int | None = None,
 ) -> Summary:
-    """One evaluation at `now` over every customer (or one), every cadence (or one)."""
+    """One evaluation at `now` over every customer (or one), every cadence (or one).
+
+    `workers`: processes for the pass; None picks one per core for a large base and
+    one for a small one (starting a worker costs about as much as 1,000 customers).
+    """
     if strategy is None:
         strategy = load_strategy(settings.rules_dir, templates_dir=settings.templates_dir)
     if cadence is not None and cadence not in {c.name for c in strategy.cadences}:
@@ -49,7 +58,30 @@ def evaluate_at(
         library=TemplateLibrary(settings.templates_dir),
         cadence=cadence,
     )
-    return evaluate(db, evaluation, sink, mode=mode, customer_ids=ids, batch_size=batch_size)
+    if workers is None:
+        workers = default_workers(db) if ids is None else 1
+    return evaluate(
+        db,
+        evaluation,
+        sink,
+        mode=mode,
+        customer_ids=ids,
+        batch_size=batch_size,
+        workers=workers,
+    )
+
+
+PARALLEL_FROM_CUSTOMERS = 20_000
+
+
+def default_workers(db: Database) -> int:
+    """One process per core for a full pass over a large base (DESIGN §10)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not cores or cores < 2:
+        return 1
+    with db.read() as session:
+        customers = session.scalar(select(func.count()).select_from(Customer)) or 0
+    return cores if customers >= PARALLEL_FROM_CUSTOMERS else 1
 
 
 def run_once(db: Database, settings: Settings, *, now: datetime, **options: object) -> Summary:
