@@ -8,6 +8,9 @@ CJK and every emoji 2, including ZWJ sequences, flags and keycaps).
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twitter_text import parse_tweet
 
 from engine.messages import MAX_WEIGHTED_LENGTH, duplicate_texts, mentions, weighted_length
 
@@ -96,3 +99,19 @@ def test_duplicate_texts_ignore_the_recipient_handle() -> None:
         ]
     )
     assert groups == [{"ann", "Bob", "dee"}]
+
+
+ASCII_PIECES = st.sampled_from(
+    [
+        "hi ", "Thanks!", "see https://example.com/a/b?c=1 ", "acme.com ", "www.acme.co.uk/x ",
+        "\r\n", "\r", "\n", "@handle ", "a.b ", "x" * 40, "http://t.co/abc ", "email@acme.com ",
+        "1.5 ", "#tag ", "$CASH ", "..", "\t",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(st.one_of(ASCII_PIECES, st.text(st.characters(max_codepoint=127))), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_ascii_fast_path_counts_like_twitter_text(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert weighted_length(text) == (parse_tweet(text).weightedLength if text else 0)
