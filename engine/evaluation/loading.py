@@ -10,7 +10,9 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
@@ -149,7 +151,7 @@ def _events_sqlite(
         (*ids, now.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")),
     )
     events: dict[int, list[EventFacts]] = defaultdict(list)
-    parse_time, parse_json = datetime.fromisoformat, json.loads
+    parse_time, parse_json = datetime.fromisoformat, _parse_properties
     for customer_id, event_id, type_, occurred_at, properties, external_id in rows:
         events[customer_id].append(
             EventFacts(
@@ -161,6 +163,16 @@ def _events_sqlite(
             )
         )
     return events
+
+
+def _parse_properties(text: str) -> Any:
+    """orjson is several times faster than json here; the standard module reads what
+    orjson refuses (NaN and Infinity, which Python's json writes). Integers beyond 64 bits
+    come back as floats; the importer keeps long digit strings (ids) as text anyway."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _enrolments(session: Session, ids: Sequence[int]) -> dict[int, list[EnrolmentState]]:
