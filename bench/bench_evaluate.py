@@ -1,7 +1,9 @@
 """Benchmark: a full evaluation of N customers x 10 events, preview mode and run mode.
 
-Prints customers/s for each mode, the ratio against a bare durable_rules loop over the
-same facts (measured in the same run), and the peak RSS of each measurement. Each
+Prints customers/s for each mode, in one process and with one process per core (DESIGN
+§10: full passes use every core), the ratio against a bare durable_rules loop over the
+same facts (one process, measured in the same run), and the peak RSS of each measurement
+(for the all-core rows, the parent's; each worker's is about the one-process figure). Each
 measurement runs in its own process, so peak RSS is that mode's own and can be compared
 across customer counts (it must stay flat: customers are streamed in batches).
 
@@ -12,15 +14,18 @@ The bare loop is measured here directly (durable_rules may be imported by one en
 module only; a bench script is not the engine). It posts, per customer, every event and
 one customer fact with its aggregates to a ruleset holding the sample rules' trigger
 conditions, then deletes the customer's state: the matching work and nothing else.
-The engine asks the matcher less than that (only trigger events at or after go-live that
-could enrol, per DESIGN §7; the sample rules set `starts:`), which is part of what it is
-measured on. Rules, templates and config.yaml are the repository's own.
+The engine is timed end to end (SQL reads, facts, matching, policy, rendering, writes in
+run mode); the bare loop only for posting. The rules, templates and config.yaml are the
+repository's own, copied to a temporary project with their `starts:` lines removed, so
+every cadence is live since before the history began (cadence_launches) and the engine
+considers the whole history, like the bare loop.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -142,19 +147,32 @@ class CountingSink:
         pass
 
 
-def measure_engine(path: Path, mode: str) -> dict[str, Any]:
+def bench_project(folder: Path) -> Path:
+    """The repository's config, rules and templates, with go-live left to cadence_launches."""
+    folder.mkdir()
+    shutil.copy(ROOT / "config.yaml", folder / "config.yaml")
+    shutil.copytree(ROOT / "templates", folder / "templates")
+    (folder / "rules").mkdir()
+    for rule in (ROOT / "rules").glob("*.yaml"):
+        lines = rule.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith("starts:")]
+        (folder / "rules" / rule.name).write_text("".join(kept))
+    return folder / "config.yaml"
+
+
+def measure_engine(path: Path, mode: str, workers: int) -> dict[str, Any]:
     from engine.config import load_settings
     from engine.evaluation import DatabaseSink, evaluate_at
     from engine.history.db import Database
 
-    settings = load_settings(ROOT / "config.yaml")
+    settings = load_settings(bench_project(path.parent / f"project-{mode}-{workers}"))
     db = Database.open(f"sqlite:///{path}", upgrade=False)
     sink: Any = DatabaseSink(db) if mode == "run" else CountingSink()
     started = time.perf_counter()
-    summary = evaluate_at(db, settings, now=NOW, sink=sink, mode=mode)
+    summary = evaluate_at(db, settings, now=NOW, sink=sink, mode=mode, workers=workers)
     elapsed = time.perf_counter() - started
     return {
-        "mode": mode,
+        "mode": mode if workers == 1 else f"{mode} x{workers}",
         "customers": summary.evaluated,
         "seconds": elapsed,
         "customers_per_s": summary.evaluated / elapsed,
@@ -228,19 +246,19 @@ def measure_bare_durable(path: Path) -> dict[str, Any]:
     }
 
 
-def _child(path: str, mode: str) -> None:
+def _child(path: str, mode: str, workers: str) -> None:
     db_path = Path(path)
     if mode == "bare_durable":
         result = measure_bare_durable(db_path)
     else:
-        result = measure_engine(db_path, mode)
+        result = measure_engine(db_path, mode, int(workers))
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
 
-def _measure(path: Path, mode: str) -> dict[str, Any]:
+def _measure(path: Path, mode: str, workers: int = 1) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(path), mode],
+        [sys.executable, __file__, "--child", str(path), mode, str(workers)],
         capture_output=True,
         text=True,
         check=False,
@@ -253,7 +271,13 @@ def _measure(path: Path, mode: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, nargs="+", default=[20_000, 100_000])
-    parser.add_argument("--child", nargs=2, metavar=("DB", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes for the all-core measurements (default: one per core)",
+    )
+    parser.add_argument("--child", nargs=3, metavar=("DB", "MODE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
@@ -269,10 +293,14 @@ def main() -> None:
             build_database(base, count)
             print(f"# built {count} customers in {time.perf_counter() - started:.1f}s")
             bare = _measure(base, "bare_durable")
-            shutil.copy(base, Path(tmp) / "run.db")
-            preview = _measure(base, "preview")
-            run = _measure(Path(tmp) / "run.db", "run")
-            for result in (bare, preview, run):
+            results = [bare]
+            for workers in sorted({1, args.workers}):
+                run_db = Path(tmp) / f"run{workers}.db"
+                shutil.copy(base, run_db)
+                results.append(_measure(base, "preview", workers))
+                results.append(_measure(run_db, "run", workers))
+            preview, run = results[1], results[2]
+            for result in results:
                 ratio = result["customers_per_s"] / bare["customers_per_s"]
                 print(
                     f"{count:>9} {result['mode']:>12} {result['seconds']:>8.1f}"

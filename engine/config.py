@@ -126,7 +126,9 @@ class Brand:
 
 
 @dataclass(frozen=True)
-class CapRule:
+class Cap:
+    """At most `max` messages in any window of length `per` (global or per cadence)."""
+
     max: int
     per: timedelta
 
@@ -146,7 +148,7 @@ class QuietHours:
 
 @dataclass(frozen=True)
 class Policy:
-    caps: tuple[CapRule, ...] = ()
+    caps: tuple[Cap, ...] = ()
     min_gap: timedelta | None = None
     quiet_hours: QuietHours | None = None
     global_holdout: float = 0.0
@@ -213,7 +215,7 @@ def _brand(data: dict[str, Any]) -> Brand:
 def _policy(data: dict[str, Any]) -> Policy:
     defaults = Policy()
     return Policy(
-        caps=tuple(CapRule(c["max"], parse_duration(c["per"])) for c in data.get("caps", [])),
+        caps=tuple(Cap(c["max"], parse_duration(c["per"])) for c in data.get("caps", [])),
         min_gap=_duration(data, "min_gap"),
         quiet_hours=_quiet_hours(data.get("quiet_hours")),
         global_holdout=parse_percent(data["global_holdout"]) if "global_holdout" in data else 0.0,

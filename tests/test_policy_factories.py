@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from engine.config import CapRule, Policy, QuietHours
+from engine.config import Cap, Policy, QuietHours
 from engine.durations import parse_duration
 from engine.policy import (
     Candidate,
@@ -16,7 +16,7 @@ from engine.policy import (
     SuppressionFacts,
     idempotency_key,
 )
-from engine.strategy.model import Cadence, Cap, EventTrigger, Reentry, Source, Step
+from engine.strategy.model import Cadence, EventTrigger, Reentry, Source, Step
 
 NOW = datetime(2026, 6, 15, 18, 0, tzinfo=UTC)  # 11:00 in Los Angeles, 20:00 in Paris
 
@@ -131,5 +131,5 @@ def quiet(text: str) -> QuietHours:
     return QuietHours(start, end)
 
 
-def caps(*rules: tuple[int, str]) -> tuple[CapRule, ...]:
-    return tuple(CapRule(max_, parse_duration(per)) for max_, per in rules)
+def caps(*rules: tuple[int, str]) -> tuple[Cap, ...]:
+    return tuple(Cap(max_, parse_duration(per)) for max_, per in rules)

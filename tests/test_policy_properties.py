@@ -17,16 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_policy_factories import cadence, candidate, customer, state
 
-from engine.config import CapRule, Policy, QuietHours
+from engine.config import Cap, Policy, QuietHours
 from engine.policy import GLOBAL_SCOPE, Candidate, PastContact, decide, in_holdout, is_quiet
 from engine.policy.holdout import holdout_position
-from engine.strategy.model import Cadence, Cap
+from engine.strategy.model import Cadence
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 ZONES = ["America/Los_Angeles", "Europe/Paris", "Asia/Kathmandu", "Australia/Lord_Howe"]
 PERIODS = [timedelta(hours=h) for h in (1, 6, 24, 72, 168)]
 
-cap_rules = st.builds(CapRule, st.integers(0, 3), st.sampled_from(PERIODS))
+cap_rules = st.builds(Cap, st.integers(0, 3), st.sampled_from(PERIODS))
 clock_times = st.integers(0, 24 * 4 - 1).map(
     lambda q: datetime.min.time().replace(hour=q // 4, minute=15 * (q % 4))
 )

@@ -42,6 +42,19 @@ class AppContext:
         return self._database
 
 
+def not_built(name: str, help_text: str) -> click.Command:
+    """A documented command whose issue has not landed: it says so plainly and exits 2."""
+
+    @click.command(name=name, help=help_text + "\n\nNot built yet: this command exits 2.")
+    @click.argument("args", nargs=-1)
+    def command(args: tuple[str, ...]) -> None:
+        from engine.errors import NotBuiltYet
+
+        raise NotBuiltYet(name)
+
+    return command
+
+
 def app(ctx: click.Context | None = None) -> AppContext:
     ctx = ctx or click.get_current_context()
     obj: Any = ctx.find_root().obj

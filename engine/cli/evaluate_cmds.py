@@ -14,8 +14,7 @@ from pathlib import Path
 import click
 
 from engine import clock
-from engine.cli.context import app
-from engine.errors import NotBuiltYet
+from engine.cli.context import app, not_built
 
 
 class TimeParam(click.ParamType):
@@ -187,19 +186,10 @@ def explain_command(customer: str, at: datetime | None) -> None:
     click.echo("\n".join(lines))
 
 
-def _not_built(name: str, help_text: str) -> click.Command:
-    @click.command(name=name, help=help_text + "\n\nNot built yet: this command exits 2.")
-    @click.argument("args", nargs=-1)
-    def command(args: tuple[str, ...]) -> None:
-        raise NotBuiltYet(name)
-
-    return command
-
-
 COMMANDS: list[click.Command] = [
     run_command,
     preview_command,
     explain_command,
     simulate_command,
-    _not_built("diff", "What a change of the rules changes in outcomes."),
+    not_built("diff", "What a change of the rules changes in outcomes."),
 ]

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import click
-
-from engine.errors import NotBuiltYet
-
-
-def _not_built(name: str, help_text: str) -> click.Command:
-    @click.command(name=name, help=help_text + "\n\nNot built yet: this command exits 2.")
-    @click.argument("args", nargs=-1)
-    def command(args: tuple[str, ...]) -> None:
-        raise NotBuiltYet(name)
-
-    return command
-
+from engine.cli.context import not_built
 
 COMMANDS = [
-    _not_built("daemon", "Run the scheduler: evaluate, deliver, poll X, hot-reload rules."),
-    _not_built("review", "List the review queue of assisted messages."),
-    _not_built("approve", "Approve messages in the review queue by ID."),
-    _not_built("reject", "Reject messages in the review queue by ID."),
-    _not_built("mark-sent", "Record a message a person posted from the review queue."),
-    _not_built("report", "Sends, responses, lift against holdout and ROI per cadence."),
-    _not_built("status", "Daemon health, outbox by state, last runs."),
-    _not_built("worker", "Multi-machine mode on PostgreSQL."),
+    not_built("daemon", "Run the scheduler: evaluate, deliver, poll X, hot-reload rules."),
+    not_built("review", "List the review queue of assisted messages."),
+    not_built("approve", "Approve messages in the review queue by ID."),
+    not_built("reject", "Reject messages in the review queue by ID."),
+    not_built("mark-sent", "Record a message a person posted from the review queue."),
+    not_built("report", "Sends, responses, lift against holdout and ROI per cadence."),
+    not_built("status", "Daemon health, outbox by state, last runs."),
+    not_built("worker", "Multi-machine mode on PostgreSQL."),
 ]

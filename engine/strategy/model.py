@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from engine.conditions.ast import Expr
+from engine.config import Cap
 
 Audience = Literal["customers", "prospects", "everyone"]
 Channel = Literal["review", "x"]
@@ -59,12 +60,6 @@ class Reentry:
 
     kind: Literal["never", "always", "after"]
     after: timedelta | None = None
-
-
-@dataclass(frozen=True)
-class Cap:
-    max: int
-    per: timedelta
 
 
 @dataclass(frozen=True)
