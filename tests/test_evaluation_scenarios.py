@@ -403,3 +403,19 @@ def test_channel_x_replies_once_to_the_summoning_post(db: Database, tmp_path: Pa
     with db.read() as session:
         rows = session.execute(text("SELECT channel, state, in_reply_to FROM contacts ORDER BY id"))
         assert [tuple(r) for r in rows] == [("x", "planned", "111"), ("x", "planned", "222")]
+
+
+def test_decisions_are_kept_for_the_configured_time(db: Database, tmp_path: Path) -> None:
+    """retention.decisions: a run deletes decisions older than that, counted from its now."""
+    rules = {"w": cadence("w", "when: count(purchase) >= 1", ONE_STEP, "reentry: 5d\n")}
+    config = "timezone: UTC\nretention: {decisions: 10d}\n"
+    world = World(db, write_project(tmp_path / "project", rules, config=config))
+    customer = world.customer("c1")
+    world.event(customer, "purchase", at(0), amount=30)
+    world.run(at(1))
+    world.run(at(7))
+    assert len(world.decisions()) == 2
+    world.run(at(12))  # at(1) is now more than 10 days old; at(7) is not
+    with db.read() as session:
+        kept = session.execute(text("SELECT decided_at FROM decisions ORDER BY id")).scalars()
+        assert [str(t)[:10] for t in kept] == ["2026-03-09", "2026-03-14"]

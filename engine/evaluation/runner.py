@@ -86,7 +86,8 @@ def default_workers(db: Database) -> int:
 
 def run_once(db: Database, settings: Settings, *, now: datetime, **options: object) -> Summary:
     """A real evaluation: enrolments, decisions and the outbox are written."""
-    return evaluate_at(db, settings, now=now, sink=DatabaseSink(db), mode="run", **options)  # type: ignore[arg-type]
+    sink = DatabaseSink(db, keep_decisions=settings.decision_retention)
+    return evaluate_at(db, settings, now=now, sink=sink, mode="run", **options)  # type: ignore[arg-type]
 
 
 def preview(

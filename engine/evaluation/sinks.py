@@ -9,10 +9,10 @@ duplicate (ON CONFLICT DO NOTHING).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -55,13 +55,20 @@ class RecordingSink:
 
 
 class DatabaseSink:
-    """Writes a run row, then each batch's changes in one transaction."""
+    """Writes a run row, then each batch's changes in one transaction.
 
-    def __init__(self, db: Database) -> None:
+    Decisions older than `keep_decisions` are deleted when the run finishes (DESIGN §4:
+    kept for a configurable time); every evaluation records one per waiting step, so
+    without pruning a daemon's table would grow without bound.
+    """
+
+    def __init__(self, db: Database, *, keep_decisions: timedelta | None = None) -> None:
         self.db = db
+        self.keep_decisions = keep_decisions
         self.run_id: int | None = None
 
     def begin(self, now: datetime, mode: str, rules_hash: str) -> None:
+        self.now = now
         with self.db.write() as session:
             run = Run(mode=mode, rules_hash=rules_hash, evaluated_at=now, counts={})
             session.add(run)
@@ -83,6 +90,9 @@ class DatabaseSink:
                 .where(Run.id == self.run_id)
                 .values(finished_at=datetime.now(UTC), counts=counts)
             )
+            if self.keep_decisions is not None:
+                oldest = self.now - self.keep_decisions
+                session.execute(delete(Decision).where(Decision.decided_at < oldest))
 
     def _insert(self, model: Any) -> Any:
         dialect = sqlite if self.db.is_sqlite else postgresql
