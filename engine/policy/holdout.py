@@ -21,7 +21,10 @@ GLOBAL_SCOPE = "*"
 _TWO_64 = float(1 << 64)
 
 
-@lru_cache(maxsize=1 << 16)  # every evaluation asks again for the same customers
+# Small on purpose: one customer's cadences ask in a row, so a few thousand entries catch
+# the repeats, while a cache the size of the customer base would make a full pass's memory
+# grow with the base (a sha256 costs about a microsecond anyway).
+@lru_cache(maxsize=4096)
 def holdout_position(customer_external_id: str, scope: str, salt: str) -> float:
     """The customer's uniform position in [0, 1) for this scope."""
     digest = hashlib.sha256(f"{salt}:{scope}:{customer_external_id}".encode()).digest()
