@@ -9,8 +9,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from engine.history.db import Database
+
+# Property tests judge answers, never speed: on a loaded 2-core CI machine a slow example
+# must not fail a run. Each test still sets its own max_examples.
+settings.register_profile(
+    "rapport", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("rapport")
 
 ROOT = Path(__file__).resolve().parent.parent
 
