@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from engine.evaluation.records import NOT_COUNTING_STATES, CustomerHistory, EnrolmentState
 from engine.history.db import Database
-from engine.history.models import CadenceLaunch, Contact, Customer, Enrolment, Event, Suppression
+from engine.history.models import (
+    CadenceLaunch,
+    Contact,
+    Customer,
+    Enrolment,
+    Event,
+    Suppression,
+    sqlite_time,
+)
 from engine.policy.candidates import CustomerFacts, EventFacts, PastContact, SuppressionFacts
 
 DEFAULT_BATCH_SIZE = 500
@@ -148,7 +156,7 @@ def _events_sqlite(
         "SELECT customer_id, id, type, occurred_at, properties, external_id FROM events"
         f" WHERE customer_id IN ({placeholders}) AND occurred_at <= ?"
         " ORDER BY customer_id, occurred_at, id",
-        (*ids, now.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")),
+        (*ids, sqlite_time(now)),
     )
     events: dict[int, list[EventFacts]] = defaultdict(list)
     parse_time, parse_json = datetime.fromisoformat, _parse_properties

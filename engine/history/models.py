@@ -41,6 +41,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def sqlite_time(moment: datetime) -> str:
+    """An aware time as SQLite stores our datetimes: UTC text, fixed width, so it compares
+    and sorts correctly as text. For hot paths that skip SQLAlchemy's type processing."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -22,7 +22,7 @@ from engine.history.db import Database
 from engine.history.importing import values as v
 from engine.history.importing.reading import Source, open_source
 from engine.history.importing.summary import ImportSummary, OnProblem, OnProgress
-from engine.history.models import Customer, Event
+from engine.history.models import Customer, Event, sqlite_time
 
 COLUMNS = ("customer_id", "handle", "type", "occurred_at", "id")
 REQUIRED = ("customer_id|handle", "type", "occurred_at")
@@ -207,10 +207,6 @@ _SQLITE_INSERT = (
 )
 
 
-def _sqlite_time(moment: datetime) -> str:
-    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 def _write(db: Database, batch: list[EventRow], source: str) -> int:
     """Insert one batch in one transaction; returns how many rows were new."""
     with db.write() as session:
@@ -219,7 +215,7 @@ def _write(db: Database, batch: list[EventRow], source: str) -> int:
         if db.is_sqlite:
             dumps = json.dumps
             rows = [
-                (pk, t, _sqlite_time(at), dumps(p), e, source, top + n)
+                (pk, t, sqlite_time(at), dumps(p), e, source, top + n)
                 for n, (pk, t, at, p, e) in enumerate(batch, start=1)
             ]
             return int(session.connection().exec_driver_sql(_SQLITE_INSERT, rows).rowcount)
