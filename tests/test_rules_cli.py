@@ -116,3 +116,21 @@ def test_sample_rules_point_editors_at_the_schema() -> None:
         first = rule.read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=../engine/strategy/cadence.schema.json"
         assert (rule.parent / first.split("=", 1)[1]).resolve().is_file()
+
+
+def test_a_broken_rule_file_does_not_hide_a_broken_template(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    project = _project(tmp_path)
+    (project / "templates" / "check_in.j2").write_text("@{{ customer.handle }} {% if x %} hi\n")
+    rule = project / "rules" / "win-back.yaml"
+    rule.write_text(rule.read_text().replace("after: 0d", "after: 0 days"))
+    code, out, _ = run_cli("validate", cwd=project)
+    assert code == 1
+    assert out.splitlines() == [
+        "rules/win-back.yaml:14:12: steps[0].after: '0 days' is not a duration "
+        "(use a whole number and a unit, e.g. 45s, 30m, 12h, 2d, 3w)",
+        "templates/check_in.j2:1: Unexpected end of template. Jinja was looking for the "
+        "following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be "
+        "closed is 'if'.",
+    ]

@@ -52,6 +52,7 @@ def validate(paths: tuple[Path, ...], output: str) -> None:
         rules_dir, templates_dir=templates_dir, paths=list(paths) or None
     )
     problems += rule_problems
+    problems += _template_syntax_problems(templates_dir)
     if strategy is not None and settings is not None:
         problems += _template_problems(strategy, settings, templates_dir)
     problems = sorted(set(problems))
@@ -71,8 +72,19 @@ def validate(paths: tuple[Path, ...], output: str) -> None:
         )
 
 
+def _template_syntax_problems(folder: Path) -> list[Problem]:
+    """Every template's own problems, whether or not the rules compile (a broken rule file
+    must not hide a broken template)."""
+    from engine.messages import TemplateLibrary
+
+    if not folder.is_dir():
+        return []
+    library = TemplateLibrary(folder)
+    return [p for name in library.names() for p in library.check(name)]
+
+
 def _template_problems(strategy: Strategy, settings: Settings, folder: Path) -> list[Problem]:
-    """Each template's own problems, then every step rendered for sample customers."""
+    """The referenced templates' problems, then every step rendered for sample customers."""
     from engine.messages import StepTemplates, TemplateLibrary, check_step_lengths
 
     library = TemplateLibrary(folder)
