@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_conditions_strategies import EVENT_FIELDS, conditions, data_values, facts
+from test_conditions_strategies import EVENT_FIELDS, conditions, data_values, facts, wide_conditions
 
 from engine.conditions import Facts, pretty
 from engine.matcher import MatchRequest
@@ -30,7 +30,10 @@ def customers(draw: st.DrawFn) -> list[MatchRequest]:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(conditions, min_size=1, max_size=4), st.lists(customers(), min_size=1, max_size=3))
+@given(
+    st.lists(wide_conditions, min_size=1, max_size=4),
+    st.lists(customers(), min_size=1, max_size=3),
+)
 def test_durable_matcher_agrees_with_reference(exprs, people) -> None:
     named = {f"c{i}/{pretty(e)}": e for i, e in enumerate(exprs)}
     durable, reference = DurableMatcher(named), ReferenceMatcher(named)

@@ -16,6 +16,9 @@ How durable_rules is used, and why:
 - Conditions durable_rules cannot express (compile.Unsupported: a name compared with
   another name, `not (x contains "..")`, '%' or control characters inside contains)
   are answered by the reference evaluator, explicitly: `fallback_reasons` lists them.
+  So are literals and fact values durable_rules cannot read exactly (slots.UnsafeValue:
+  exponent floats, numbers beyond 2**53): such a condition is in `fallback_reasons`;
+  such a customer's (or event's) requests are answered by the reference evaluator.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from engine.conditions.evaluate import evaluate
 from engine.matcher import MatchRequest
 from engine.matcher.compile import condition_rules
 from engine.matcher.formula import Unsupported
-from engine.matcher.slots import SlotTable
+from engine.matcher.slots import SlotTable, UnsafeValue
 
 MAX_LIVE_SESSIONS = 1024
 _LOCK = threading.Lock()
@@ -126,45 +129,59 @@ class DurableMatcher:
 
     def match(self, requests: Sequence[MatchRequest]) -> list[frozenset[str]]:
         with _LOCK:
-            found = self._run_sessions(requests) if self.rule_count else {}
+            found, by_reference = self._run_sessions(requests) if self.rule_count else ({}, set())
         answers = []
         for rq, request in enumerate(requests):
             unknown = request.conditions - self.conditions.keys()
             if unknown:
                 raise KeyError(f"unknown conditions {sorted(unknown)}")
             names = {self._names[i] for i in found.get(rq, ())} & request.conditions
-            for name in request.conditions - self._in_durable:
+            asked = request.conditions
+            for name in asked if rq in by_reference else asked - self._in_durable:
                 if evaluate(self.conditions[name], request.facts):
                     names.add(name)
             answers.append(frozenset(names))
         return answers
 
-    def _run_sessions(self, requests: Sequence[MatchRequest]) -> dict[int, set[int]]:
+    def _run_sessions(
+        self, requests: Sequence[MatchRequest]
+    ) -> tuple[dict[int, set[int]], set[int]]:
+        """Conditions found per request, and the requests durable could not be given."""
         sessions: dict[tuple[str, int, int], list[int]] = {}
         for rq, request in enumerate(requests):
             facts = request.facts
             key = (request.customer_id, id(facts.customer), id(facts.aggregates))
             sessions.setdefault(key, []).append(rq)
         self._hits.clear()
+        by_reference: set[int] = set()
         host = _shared_host()
         for members in sessions.values():
-            self._one_session(host, requests, members)
+            by_reference |= self._one_session(host, requests, members)
         found: dict[int, set[int]] = {}
         for rq, index in self._hits:
             found.setdefault(rq, set()).add(index)
-        return found
+        return found, by_reference
 
     def _one_session(
         self, host: _Host, requests: Sequence[MatchRequest], members: list[int]
-    ) -> None:
+    ) -> set[int]:
+        """Assert one customer's facts; returns the requests left to the reference evaluator."""
         sid = str(next(_SESSION_NUMBERS))
         first = requests[members[0]].facts
-        batch = [self._slots.customer_fact(sid, first.customer, first.aggregates)]
+        try:
+            batch = [self._slots.customer_fact(sid, first.customer, first.aggregates)]
+        except UnsafeValue:
+            return set(members)
+        unsafe = set()
         for rq in members:
-            batch.append(self._slots.request_fact(sid, rq, requests[rq].facts.event))
+            try:
+                batch.append(self._slots.request_fact(sid, rq, requests[rq].facts.event))
+            except UnsafeValue:
+                unsafe.add(rq)
         try:
             host.assert_facts(self._ruleset, batch)
         except durable_engine.MessageNotHandledException:
             pass  # no rule matched: no condition holds for these requests
         finally:
             host.delete_state(self._ruleset, sid)
+        return unsafe
