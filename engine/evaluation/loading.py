@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from engine.history.models import (
     sqlite_time,
 )
 from engine.policy.candidates import CustomerFacts, EventFacts, PastContact, SuppressionFacts
+from engine.policy.quiet_hours import UnknownTimeZone, zone
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -119,13 +120,38 @@ def _customers(
             id=row.id,
             external_id=row.external_id,
             handle=row.handle,
-            timezone=row.timezone or default_tz,
+            timezone=known_zone(row.timezone, default_tz),
             kind=row.kind,
             consent_at=row.consent_at,
-            attributes=row.attributes or {},
+            attributes=as_mapping(row.attributes),
         )
         for row in rows
     ], names
+
+
+def known_zone(name: str | None, default: str) -> str:
+    """The customer's zone when zoneinfo knows it, else the default.
+
+    A row written by hand, by another tool or under an older tzdata may name a zone this
+    machine does not know; every later step (quiet hours, date triggers, templates) would
+    fail on it, so it is checked once here (`zone` caches the answer, failures included).
+    """
+    if not name:
+        return default
+    try:
+        zone(name)
+    except UnknownTimeZone:
+        return default
+    return name
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """JSON columns should hold objects; anything else (a list, a string, null) reads as {}.
+
+    Conditions and templates look names up in these; a non-object cannot answer, and
+    keeping the raw value would only move the crash to them.
+    """
+    return value if isinstance(value, Mapping) else {}
 
 
 def _events(session: Session, ids: Sequence[int], now: datetime) -> dict[int, list[EventFacts]]:
@@ -140,7 +166,9 @@ def _events(session: Session, ids: Sequence[int], now: datetime) -> dict[int, li
     events: dict[int, list[EventFacts]] = defaultdict(list)
     for row in rows:
         events[row.customer_id].append(
-            EventFacts(row.id, row.type, row.occurred_at, row.properties or {}, row.external_id)
+            EventFacts(
+                row.id, row.type, row.occurred_at, as_mapping(row.properties), row.external_id
+            )
         )
     return events
 
@@ -166,7 +194,7 @@ def _events_sqlite(
                 event_id,
                 type_,
                 parse_time(occurred_at).replace(tzinfo=UTC),
-                parse_json(properties) if properties else {},
+                as_mapping(parse_json(properties)) if properties else {},
                 external_id,
             )
         )

@@ -9,7 +9,8 @@ new enrolments, exits, due steps (enrolments.py), decided and rendered (contacti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from engine.evaluation.enrolments import (
     TriggerMatches,
     advance,
     apply_exits,
+    decision,
     enrol,
 )
 from engine.evaluation.facts import ConditionSet, FactSheet
@@ -39,6 +41,10 @@ from engine.history.db import Database
 from engine.messages import TemplateLibrary
 from engine.policy import GLOBAL_SCOPE, in_holdout
 from engine.strategy.model import Cadence, Strategy
+
+# The cadence column of an "evaluation_error" decision: the failure is the customer's,
+# before or across cadences, not one cadence's.
+ERROR_CADENCE = "*"
 
 
 @dataclass(frozen=True)
@@ -162,16 +168,62 @@ def evaluate_ids(db: Database, evaluation: Evaluation, ids: Sequence[int]) -> tu
 
 
 def evaluate_batch(evaluation: Evaluation, histories: Sequence[CustomerHistory]) -> Changes:
+    """The batch's changes; a customer whose evaluation fails is left out (see `isolated`)."""
     now = evaluation.now
-    plans = [plan_triggers(h, evaluation.cadences, evaluation.go_lives, now) for h in histories]
-    facts = [evaluation.conditions.facts_of(h, now) for h in histories]
-    matches = evaluation.conditions.trigger_matches(histories, facts, plans)
     changes = Changes()
-    for history, customer_facts, plan, matched in zip(
-        histories, facts, plans, matches, strict=True
-    ):
-        evaluate_customer(evaluation, history, customer_facts, plan, matched, changes)
+    prepared: list[tuple[CustomerHistory, FactSheet, TriggerPlan]] = []
+    for history in histories:
+        with isolated(history, now, changes):
+            plan = plan_triggers(history, evaluation.cadences, evaluation.go_lives, now)
+            prepared.append((history, evaluation.conditions.facts_of(history, now), plan))
+    for (history, sheet, plan), matched in _trigger_matches(evaluation, prepared, changes):
+        with isolated(history, now, changes) as own:
+            evaluate_customer(evaluation, history, sheet, plan, matched, own)
     return changes
+
+
+def _trigger_matches(
+    evaluation: Evaluation,
+    prepared: list[tuple[CustomerHistory, FactSheet, TriggerPlan]],
+    changes: Changes,
+) -> list[tuple[tuple[CustomerHistory, FactSheet, TriggerPlan], TriggerMatches]]:
+    """One matcher call for the batch; if it fails, one call per customer to find whom."""
+    conditions = evaluation.conditions
+    histories, sheets, plans = (
+        [p[0] for p in prepared],
+        [p[1] for p in prepared],
+        [p[2] for p in prepared],
+    )
+    try:
+        matches = conditions.trigger_matches(histories, sheets, plans)
+        return list(zip(prepared, matches, strict=True))
+    except Exception:  # retried customer by customer just below
+        pass
+    found: list[tuple[tuple[CustomerHistory, FactSheet, TriggerPlan], TriggerMatches]] = []
+    for one in prepared:
+        with isolated(one[0], evaluation.now, changes):
+            found.append((one, conditions.trigger_matches([one[0]], [one[1]], [one[2]])[0]))
+    return found
+
+
+@contextmanager
+def isolated(history: CustomerHistory, now: datetime, changes: Changes) -> Iterator[Changes]:
+    """One customer's changes, merged into the batch's only if their evaluation succeeds.
+
+    A row nobody foresaw (odd data written by another tool, a bug in one rule) must not
+    stop contact for everyone else: the customer's partial changes are discarded and an
+    "evaluation_error" drop says what went wrong; the next evaluation tries again.
+    """
+    own = Changes()
+    try:
+        yield own
+    except Exception as exc:  # contained to this customer
+        detail = f"{type(exc).__name__}: {exc}"
+        changes.decisions.append(
+            decision(history, ERROR_CADENCE, None, "dropped", "evaluation_error", detail, now)
+        )
+    else:
+        changes.extend(own)
 
 
 def evaluate_customer(
