@@ -7,7 +7,8 @@ value, and the fix (did-you-mean for keys, the allowed values, the expected form
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jsonschema
@@ -128,9 +129,27 @@ def _messages(error: jsonschema.ValidationError, path: Path) -> list[Found]:
     return [(path, f"{where}: {error.message}", False)]
 
 
+def _full_pattern(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """`pattern` with its final `$` read as end-of-text.
+
+    jsonschema uses re.search, where `$` also matches before a final newline, so '2d\\n'
+    (a block scalar, or "2d\\n") would pass as a duration and crash later. The schema
+    itself keeps `$`: editors read it as ECMA regex, which has no end-of-text anchor.
+    """
+    if not validator.is_type(instance, "string"):
+        return
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + "\\Z"
+    if re.search(pattern, instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 def schema_problems(document: Document, schema: dict[str, Any]) -> list[Problem]:
     """Every schema error of `document`, each at its line and column."""
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    base = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    cls = jsonschema.validators.extend(base, {"pattern": _full_pattern})
     validator = cls(schema)
     problems: list[Problem] = []
     for error in validator.iter_errors(document.data):

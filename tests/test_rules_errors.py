@@ -86,6 +86,25 @@ EXPECTED: dict[str, list[str]] = {
     # durations and percentages
     "bad_duration": [f"12:12: steps[2].after: '3 dayz' is not a duration {DURATION}"],
     "duration_number": [f"7:12: steps[0].after: 2 is not a duration {DURATION}"],
+    "duration_newline": [
+        f"7:12: steps[0].after: '2d\\n' is not a duration {DURATION}",
+        f"9:14: steps[0].expires: '3d\\n' is not a duration {DURATION}",
+    ],
+    "names_newline": [
+        "2:10: cadence: 'names-newline\\n' is not a cadence name "
+        "(use lowercase letters, digits, - and _, e.g. thank-first-purchase)",
+        "4:10: trigger.event: 'purchase\\n' is not an event type "
+        "(use lowercase letters, digits and _, e.g. purchase)",
+        "5:11: exit_on[0]: 'complaint\\n' is not an event type "
+        "(use lowercase letters, digits and _, e.g. purchase)",
+        f"6:10: holdout: '5%\\n' is not a percentage {PERCENT}",
+        "8:11: steps[0].name: 'thanks\\n' is not a step name "
+        "(use lowercase letters, digits, - and _, e.g. check-in)",
+        "9:13: steps[0].unless: 'reply\\n' is not an event type "
+        "(use lowercase letters, digits and _, e.g. purchase)",
+        "10:15: steps[0].template: 'thanks.j2\\n' is not a template file name "
+        "(name a file inside templates/, e.g. thanks.j2)",
+    ],
     "duration_too_long": ["7:12: steps[0].after: '5000d' is too long (use at most 3650d)"],
     "expires_zero": ["7:14: steps[0].expires: '0h' is too short (use more than 0, e.g. 1h)"],
     "bad_percent": [f"5:10: holdout: 'ten percent' is not a percentage {PERCENT}"],
