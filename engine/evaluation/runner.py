@@ -85,9 +85,14 @@ def default_workers(db: Database) -> int:
 
 
 def run_once(db: Database, settings: Settings, *, now: datetime, **options: object) -> Summary:
-    """A real evaluation: enrolments, decisions and the outbox are written."""
+    """A real evaluation: enrolments, decisions and the outbox are written.
+
+    Under the database's evaluation lock: two overlapping runs would each decide on a
+    history without the other's writes, and both would write.
+    """
     sink = DatabaseSink(db, keep_decisions=settings.decision_retention)
-    return evaluate_at(db, settings, now=now, sink=sink, mode="run", **options)  # type: ignore[arg-type]
+    with db.evaluation_lock():
+        return evaluate_at(db, settings, now=now, sink=sink, mode="run", **options)  # type: ignore[arg-type]
 
 
 def preview(

@@ -8,13 +8,16 @@ when another process holds the write lock, instead of waiting for it.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +25,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.errors import RapportError
 
 BUSY_TIMEOUT_MS = 30_000
+# Any fixed 64-bit key: PostgreSQL advisory locks are per database, so one key suffices.
+EVALUATION_LOCK_KEY = 0x5241_5050_4F52_5400  # "RAPPORT\0"
+LOCK_POLL_SECONDS = 0.05
+
+
+def _busy() -> RapportError:
+    return RapportError(
+        "another evaluation is running on this database",
+        hint="wait for it to finish (or stop the daemon) and try again",
+    )
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -106,5 +119,66 @@ class Database:
         with self._writer() as session, session.begin():
             yield session
 
+    @contextmanager
+    def evaluation_lock(self, timeout: float = 30) -> Iterator[None]:
+        """Held for the whole of a writing evaluation: one at a time per database.
+
+        An evaluation reads, decides, then writes; two overlapping ones would each decide
+        on a history without the other's writes (a `when` enrolment begins at each run's
+        `now`, so even the ledger's idempotency key cannot catch the duplicate). Previews
+        write nothing and need no lock. Waits up to `timeout` seconds, then gives up.
+        """
+        if not self.is_sqlite:
+            with self._advisory_lock(timeout):
+                yield
+            return
+        database = make_url(self.url).database
+        if database in (None, "", ":memory:"):  # private to this process: nobody to race
+            yield
+            return
+        with _file_lock(Path(f"{database}.lock"), timeout):
+            yield
+
+    @contextmanager
+    def _advisory_lock(self, timeout: float) -> Iterator[None]:
+        """PostgreSQL: a session-level advisory lock on a connection of its own."""
+        with self.engine.connect() as connection:
+            deadline = time.monotonic() + timeout
+            try_lock = text("SELECT pg_try_advisory_lock(:key)")
+            while not connection.scalar(try_lock, {"key": EVALUATION_LOCK_KEY}):
+                connection.rollback()
+                if time.monotonic() >= deadline:
+                    raise _busy()
+                time.sleep(LOCK_POLL_SECONDS)
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": EVALUATION_LOCK_KEY}
+                )
+                connection.commit()
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _file_lock(path: Path, timeout: float) -> Iterator[None]:
+    """An exclusive flock beside the SQLite file; the kernel releases it if we die."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _busy() from None
+                time.sleep(LOCK_POLL_SECONDS)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
