@@ -174,10 +174,12 @@ class _Builder:
             if not isinstance(key, str | int | float | bool) and key is not None:
                 self._problem(mark, "keys must be plain words")
                 continue
-            if key in result:
-                first = self.positions.keys[(*path, str(key))]
+            if (earlier := _same_key(result, key)) is not _ABSENT:
+                first = self.positions.keys[(*path, str(earlier))]
                 self._problem(
-                    mark, f"duplicate key '{key}' (first written at line {first.line}); keep one"
+                    mark,
+                    f"duplicate key '{key_node.value}' (first written at line {first.line}); "
+                    "keep one",
                 )
                 continue
             self.positions.keys[(*path, str(key))] = mark
@@ -186,6 +188,20 @@ class _Builder:
 
     def _problem(self, mark: Mark, message: str) -> None:
         self.problems.append(Problem(self.file, mark.line, mark.col, message))
+
+
+_ABSENT = object()
+
+
+def _same_key(result: dict[Any, Any], key: Any) -> Any:
+    """The key of `result` that `key` would collide with, or _ABSENT.
+
+    Python merges keys YAML treats as equal (1, 1.0 and true; 0 and false) and positions
+    are kept by the text form ("1" and 1): both count as writing the same key twice.
+    """
+    if key in result:
+        return next(k for k in result if k == key)
+    return next((k for k in result if str(k) == str(key)), _ABSENT)
 
 
 def _syntax_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:

@@ -37,6 +37,12 @@ EXPECTED: dict[str, list[str]] = {
         "8:7: steps[0].variants: needs at least 2 entries",
         "9:7: duplicate key 'a' (first written at line 8); keep one",
     ],
+    "duplicate_equal_keys": [  # YAML reads 1, 1.0 and true (0, "0" and false) as one key
+        "9:7: duplicate key 'true' (first written at line 8); keep one",
+        "11:7: duplicate key 'false' (first written at line 10); keep one",
+        "12:7: duplicate key '1.0' (first written at line 8); keep one",
+        "13:7: duplicate key '0' (first written at line 10); keep one",
+    ],
     "empty": ["1:1: the file is empty (a cadence starts with `version: 1`)"],
     "not_a_mapping": ["1:1: the file should be a mapping (key: value)"],
     "control_character": ["2:13: character U+0007 is not allowed in YAML; remove it"],
