@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.evaluation.records import CustomerHistory, EnrolmentState
@@ -17,6 +17,11 @@ from engine.policy.candidates import EventFacts
 from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventTrigger
 
 _AUDIENCE_KINDS = {"customers": ("customer",), "prospects": ("prospect",)}
+# Local midnight of one date falls anywhere in a 26-hour span of UTC instants (UTC+14 to
+# UTC-12). When the customer's zone (or the default zone) changes, the same yearly date
+# moves to another instant; an enrolment that began within this margin of the new instant
+# is taken to be that same occurrence, never a second one (even with `reentry: always`).
+SAME_DATE_OCCURRENCE = timedelta(days=2)
 
 
 def go_live(cadence: Cadence, launches: Mapping[str, datetime], now: datetime) -> datetime:
@@ -88,10 +93,16 @@ def plan_triggers(
             if (
                 instant is not None
                 and instant >= go_lives[cadence.name]
+                and not enrolled_for_date(previous, instant)
                 and may_enrol_at(cadence, previous, instant)
             ):
                 plan.dates[cadence.name] = instant
     return plan
+
+
+def enrolled_for_date(previous: Sequence[EnrolmentState], instant: datetime) -> bool:
+    """Did an enrolment already begin for this occurrence of the date, in some zone?"""
+    return any(abs(e.entered_at - instant) < SAME_DATE_OCCURRENCE for e in previous)
 
 
 def event_candidates(
