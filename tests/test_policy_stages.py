@@ -227,6 +227,40 @@ def test_one_reply_per_post_within_one_call_goes_to_the_higher_priority() -> Non
     ]
 
 
+def test_a_deferred_candidate_does_not_claim_the_post() -> None:
+    """The higher one waits for its cadence cap; the post gets the lower one's reply."""
+    capped = cadence("z-high", channel="x", priority=90, cap=Cap(1, timedelta(days=30)))
+    s = state(past=(past("z-high", NOW - timedelta(days=2), "x", "t0"),))
+    high = mention_candidate("t1", cad=capped)
+    low = mention_candidate("t1", cad=cadence("a-low", channel="x", priority=10))
+    verdicts = decide([low, high], s, NOW, policy())
+    assert [(v.candidate.cadence.name, v.outcome, v.reason) for v in verdicts] == [
+        ("z-high", "defer", "cadence_cap"),
+        ("a-low", "send", "sent_to_outbox"),
+    ]
+
+
+def test_a_held_out_candidate_does_not_claim_the_post() -> None:
+    high = mention_candidate("t1", cad=cadence("z-high", channel="x", priority=90, holdout=1.0))
+    low = mention_candidate("t1", cad=cadence("a-low", channel="x", priority=10))
+    verdicts = decide([low, high], state(), NOW, policy())
+    assert [(v.candidate.cadence.name, v.outcome) for v in verdicts] == [
+        ("z-high", "drop"),
+        ("a-low", "send"),
+    ]
+
+
+def test_a_capped_lower_candidate_after_a_sent_reply_is_dropped_not_deferred() -> None:
+    """The post is claimed by the send: a later reply to it could never go, so it drops."""
+    high = mention_candidate("t1", cad=cadence("z-high", channel="x", priority=90))
+    low = mention_candidate("t1", cad=cadence("a-low", channel="x", priority=10))
+    verdicts = decide([low, high], state(), NOW, policy(caps=caps((1, "1d"))))
+    assert [(v.candidate.cadence.name, v.outcome, v.reason, v.detail) for v in verdicts] == [
+        ("z-high", "send", "sent_to_outbox", ""),
+        ("a-low", "drop", "already_replied", "post t1 already has a reply"),
+    ]
+
+
 # holdout -----------------------------------------------------------------------------
 
 

@@ -4,7 +4,10 @@ The ledger is the single source of truth (DESIGN §4): caps and min_gap count it
 never a counter kept elsewhere. Candidates are taken in priority order (higher first,
 then cadence name); each is sent only if every cap and min_gap still allow it after the
 sends decided before it in this call, which count at `now`. The rest wait: they stay due
-until they expire, so arbitration defers and never drops.
+until they expire, so arbitration defers and never drops — except a channel-x reply to a
+post that a send before it in this call already replies to (DESIGN §2: one reply per
+post), which is dropped as "already_replied". Only a send claims a post: a candidate
+held back here or by an earlier stage leaves the post to the next one.
 
 DESIGN §7 counts contacts in (now − per, now]. With evaluations moving forward in time
 that is the whole story. A ledger row planned after `now` (an `--at` in the past, clock
@@ -22,7 +25,7 @@ from datetime import datetime, timedelta
 
 from engine.durations import format_duration
 from engine.policy.candidates import Candidate, PastContact, Verdict
-from engine.policy.stage import Context, StageResult, defer, utc_text
+from engine.policy.stage import Context, StageResult, defer, drop, utc_text
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,20 @@ def arbitrate(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
     ledger = list(ctx.state.past_contacts)
     sent: list[Candidate] = []
     verdicts: list[Verdict] = []
+    claimed: set[str] = set()  # posts a send of this call replies to
     for candidate in candidates:
+        post = candidate.in_reply_to if candidate.cadence.channel == "x" else None
+        if post is not None and post in claimed:
+            detail = f"post {post} already has a reply"
+            verdicts.append(drop(candidate, "already_replied", detail))
+            continue
         blocked = blocked_by_caps(candidate, ledger, ctx)
         if blocked is not None:
             verdicts.append(defer(candidate, blocked.reason, blocked.detail, blocked.retry_at))
             continue
         sent.append(candidate)
+        if post is not None:
+            claimed.add(post)
         ledger.append(
             PastContact(
                 candidate.cadence.name, ctx.now, candidate.cadence.channel, candidate.in_reply_to

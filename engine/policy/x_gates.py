@@ -4,8 +4,12 @@
 this stage checks each actual candidate, because the API accepts a programmatic reply
 only to a post whose author summoned the brand, and only one reply per such post. The
 post must be the trigger itself (a mention, quote or reply carrying its tweet id), and
-neither the ledger nor a higher-priority candidate in this same call may already have
-claimed it. Review-channel candidates pass untouched: a person posts those.
+the ledger must not hold a reply to it already. Review-channel candidates pass untouched:
+a person posts those.
+
+Two candidates of this call replying to one post are settled in arbitration (caps.py),
+not here: only a candidate that is actually sent claims the post, so one held back by a
+cap or quiet hours leaves the post to the next candidate instead of to nobody.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ def x_gates(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
     }
     kept: list[Candidate] = []
     verdicts: list[Verdict] = []
-    for candidate in candidates:  # priority order: the first claim on a post wins
+    for candidate in candidates:
         if candidate.cadence.channel != "x":
             kept.append(candidate)
             continue
@@ -50,6 +54,5 @@ def x_gates(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
         elif post in replied:
             verdicts.append(drop(candidate, "already_replied", f"post {post} already has a reply"))
         else:
-            replied.add(post)
             kept.append(candidate)
     return kept, verdicts
