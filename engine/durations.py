@@ -18,7 +18,10 @@ def parse_duration(text: object) -> timedelta:
     """'2d' -> timedelta(days=2). Raises ValueError with a message that shows the format."""
     if not isinstance(text, str) or not (m := _DURATION.fullmatch(text)):
         raise ValueError(f"{text!r} is not a duration ({DURATION_HINT})")
-    return timedelta(seconds=int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+    try:
+        return timedelta(seconds=int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+    except OverflowError:  # beyond timedelta's 999999999 days: a typo, not a duration
+        raise ValueError(f"{text!r} is not a duration ({DURATION_HINT})") from None
 
 
 def format_duration(delta: timedelta) -> str:

@@ -101,6 +101,32 @@ def test_aggregate_keys() -> None:
             "'3dayz' at column 17 is not a duration (use a whole number and a unit,"
             " e.g. 45s, 30m, 12h, 2d, 3w)",
         ),
+        (
+            "count(purchase, 3000000w) > 1",
+            16,
+            "count() window '3000000w' is too long (use at most 3650d)",
+        ),
+        (
+            "count(purchase, 99999999999999999999d) > 1",
+            16,
+            "count() window '99999999999999999999d' is too long (use at most 3650d)",
+        ),
+        (
+            "sum(purchase.amount, 1000000000d) > 1",
+            21,
+            "sum() window '1000000000d' is too long (use at most 3650d)",
+        ),
+        (
+            "count(purchase, 0h) == 0",
+            16,
+            "count() window '0h' is empty: a 0 window is always empty "
+            "(leave it out for all time, or use e.g. 30d)",
+        ),
+        (
+            "customer.wait < 99999999999999999999d",
+            16,
+            "'99999999999999999999d' is too long (use at most 3650d)",
+        ),
         ("count(purchase, 30) > 1", 16, "count() WITHIN must be a duration like 30d, got '30'"),
         ("sum(purchase) > 1", 4, "sum() needs an event property, like sum(purchase.amount)"),
         (
@@ -146,7 +172,9 @@ def test_error_messages(text: str, offset: int, reason: str) -> None:
 
 
 _WORDS = ["customer.x", "event.y", "count", "sum", "and", "or", "not", "in", "contains"]
-_ALPHABET = st.sampled_from([*"()[],.-=!<>\"' \\", *_WORDS, "1", "2d", "3x", "null", "a"])
+_ALPHABET = st.sampled_from(
+    [*"()[],.-=!<>\"' \\", *_WORDS, "1", "2d", "3x", "null", "a", "0d", "99999999999999999999w"]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -156,6 +184,19 @@ def test_random_text_only_ever_raises_condition_error(text: str) -> None:
         parse_condition(text)
     except ConditionError as error:
         assert 0 <= error.offset <= len(text)
+
+
+def test_windows_up_to_ten_years_are_allowed() -> None:
+    assert parse_condition("count(purchase, 3650d) >= 1") == Compare(
+        ">=", Aggregate("count", "purchase", None, timedelta(days=3650)), Literal(1)
+    )
+
+
+def test_durations_too_large_for_python_are_value_errors() -> None:
+    from engine.durations import parse_duration
+
+    with pytest.raises(ValueError, match=r"^'99999999999999999999d' is not a duration \(use"):
+        parse_duration("99999999999999999999d")
 
 
 @settings(max_examples=200, deadline=None)

@@ -34,6 +34,10 @@ MARKERS: dict[str, tuple[str, str]] = {
     "folded_block": ("nope(", f"trigger.where: unknown function 'nope' {FUNCTIONS}"),
     "literal_block": ("bogus(", f"steps[0].when: unknown function 'bogus' {FUNCTIONS}"),
     "double_quoted": ("bogus(", f"steps[0].when: unknown function 'bogus' {FUNCTIONS}"),
+    "window_too_long": (
+        "3000000w",
+        "trigger.when: count() window '3000000w' is too long (use at most 3650d)",
+    ),
     "single_quoted": ("bogus(", f"steps[0].when: unknown function 'bogus' {FUNCTIONS}"),
 }
 

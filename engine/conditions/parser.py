@@ -31,6 +31,7 @@ from engine.conditions.errors import ConditionError
 from engine.conditions.tokens import KEYWORDS, Token, tokenize
 
 SCOPES = ("customer", "event")
+MAX_WINDOW = timedelta(days=3650)  # ten years, as for every duration in a rule file
 _COMPARE_TOKENS = ("==", "!=", "<", "<=", ">", ">=")
 _CONSTANTS = {"true": True, "false": False, "null": None}
 # name, how it is called, whether TYPE carries a property, whether WITHIN is allowed
@@ -145,6 +146,8 @@ class _Parser:
 
     def _operand(self) -> Expr:
         token = self.peek()
+        if token.kind == "duration" and token.value == timedelta.max:
+            raise ConditionError(token.offset, f"{token.text!r} is too long (use at most 3650d)")
         if token.kind in ("number", "duration", "string"):
             self.advance()
             return Literal(token.value, token.offset)
@@ -288,5 +291,19 @@ def _aggregate(function: Token, args: list[Token]) -> Aggregate:
                 window.offset,
                 f"{name}() WITHIN must be a duration like 30d, got {window.describe()}",
             )
-        within = window.value
+        within = _window(name, window, window.value)
     return Aggregate(name, event_type, prop or None, within, function.offset)  # type: ignore[arg-type]
+
+
+def _window(name: str, window: Token, within: timedelta) -> timedelta:
+    if within > MAX_WINDOW:
+        raise ConditionError(
+            window.offset, f"{name}() window {window.text!r} is too long (use at most 3650d)"
+        )
+    if within == timedelta(0):
+        raise ConditionError(
+            window.offset,
+            f"{name}() window {window.text!r} is empty: a 0 window is always empty "
+            f"(leave it out for all time, or use e.g. 30d)",
+        )
+    return within

@@ -75,7 +75,10 @@ def _number(text: str, pos: int) -> Token:
         raise ConditionError(
             pos, f"{raw!r} at column {pos + 1} is not a duration ({DURATION_HINT})"
         )
-    return Token("duration", raw, pos, parse_duration(raw))
+    try:
+        return Token("duration", raw, pos, parse_duration(raw))
+    except ValueError:  # too large for a timedelta: the parser says "too long" in context
+        return Token("duration", raw, pos, timedelta.max)
 
 
 def _string(text: str, pos: int) -> Token:

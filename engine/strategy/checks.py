@@ -49,7 +49,7 @@ def _duration_problems(doc: Document) -> list[Problem]:
         where = dotted(path)
         try:
             value = parse_duration(text)
-        except OverflowError:
+        except ValueError:  # a number too large for any duration
             value = MAX_DURATION * 2
         if value > MAX_DURATION:
             problems.append(doc.problem(path, f"{where}: {text!r} is too long (use at most 3650d)"))
