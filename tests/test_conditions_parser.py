@@ -186,6 +186,29 @@ def test_random_text_only_ever_raises_condition_error(text: str) -> None:
         assert 0 <= error.offset <= len(text)
 
 
+DEEP = "conditions nest too deeply (at most 50 levels); simplify the condition"
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("(" * 150 + "customer.x == 1" + ")" * 150, 50),
+        ("not " * 150 + "customer.x", 200),
+        ("customer.x in " + "[" * 150 + "]" * 150, 64),
+        ("not (" * 30 + "customer.x" + ")" * 30, 125),
+    ],
+)
+def test_deep_nesting_is_refused_not_a_recursion_error(text: str, offset: int) -> None:
+    with pytest.raises(ConditionError) as caught:
+        parse_condition(text)
+    assert (caught.value.offset, caught.value.reason) == (offset, DEEP)
+
+
+def test_fifty_levels_are_allowed() -> None:
+    expr = parse_condition("(" * 50 + "customer.x == 1" + ")" * 50)
+    assert expr == Compare("==", Name("customer", "x"), Literal(1))
+
+
 def test_windows_up_to_ten_years_are_allowed() -> None:
     assert parse_condition("count(purchase, 3650d) >= 1") == Compare(
         ">=", Aggregate("count", "purchase", None, timedelta(days=3650)), Literal(1)

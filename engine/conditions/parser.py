@@ -31,7 +31,10 @@ from engine.conditions.errors import ConditionError
 from engine.conditions.tokens import KEYWORDS, Token, tokenize
 
 SCOPES = ("customer", "event")
-MAX_WINDOW = timedelta(days=3650)  # ten years, as for every duration in a rule file
+MAX_WINDOW = timedelta(days=3650)
+# Parentheses, brackets and `not`s nest; deeper than this is a mistake (and Python's
+# recursion limit, here and in every walk over the tree, is not far beyond).
+MAX_DEPTH = 50  # ten years, as for every duration in a rule file
 _COMPARE_TOKENS = ("==", "!=", "<", "<=", ">", ">=")
 _CONSTANTS = {"true": True, "false": False, "null": None}
 # name, how it is called, whether TYPE carries a property, whether WITHIN is allowed
@@ -64,6 +67,7 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.open_parens: list[Token] = []
+        self.depth = 0
 
     def peek(self, ahead: int = 0) -> Token:
         return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
@@ -112,8 +116,19 @@ class _Parser:
     def _not(self) -> Expr:
         if self.at("not") and not (self.peek(1).kind == "ident" and self.peek(1).text == "in"):
             token = self.advance()
-            return Not(self._not(), token.offset)
+            self._deeper(token)
+            operand = self._not()
+            self.depth -= 1
+            return Not(operand, token.offset)
         return self._comparison()
+
+    def _deeper(self, token: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(
+                token.offset,
+                f"conditions nest too deeply (at most {MAX_DEPTH} levels); simplify the condition",
+            )
 
     def _comparison(self) -> Expr:
         left = self._operand()
@@ -170,10 +185,12 @@ class _Parser:
 
     def _parenthesized(self) -> Expr:
         opening = self.advance()
+        self._deeper(opening)
         self.open_parens.append(opening)
         inner = self.condition()
         self._close(opening, ")")
         self.open_parens.pop()
+        self.depth -= 1
         return inner
 
     def _close(self, opening: Token, closing: str) -> None:
@@ -195,6 +212,7 @@ class _Parser:
 
     def _list(self) -> Expr:
         opening = self.advance()
+        self._deeper(opening)
         items: list[Expr] = []
         if not self.at("]"):
             items.append(self._operand())
@@ -202,6 +220,7 @@ class _Parser:
                 self.advance()
                 items.append(self._operand())
         self._close(opening, "]")
+        self.depth -= 1
         return ListLiteral(tuple(items), opening.offset)
 
     def _word(self) -> Expr:
