@@ -167,6 +167,10 @@ EXPECTED: dict[str, list[str]] = {
         "reply); X allows automated replies only to people who addressed the brand first "
         "(use channel: review)"
     ],
+    "x_two_steps": [
+        "9:5: steps[1]: channel: x sends one reply per mention; later steps can never be "
+        "sent (move them to a review cadence)"
+    ],
     "x_prospects": [
         "4:10: channel: x is not allowed for audience: prospects (X forbids automated "
         "@mentions to people found by search; use channel: review)"

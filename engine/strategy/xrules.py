@@ -1,7 +1,8 @@
 """The X rules of DESIGN §2, as checks on a cadence file.
 
 X allows automated posts only as one reply to a post in which the customer summoned the
-brand (mentioned or quoted it, or replied to it). Everything proactive — thank-yous,
+brand (mentioned or quoted it, or replied to it), one reply per such post, so an
+automatic cadence has a single step. Everything proactive — thank-yous,
 check-ins, prospecting — goes through the review queue. Rapport refuses, at validate
 time, any cadence whose messages could leave automatically without such a post.
 """
@@ -52,6 +53,16 @@ def x_rule_problems(doc: Document) -> list[Problem]:
                 f"trigger.event: channel: x is not allowed with event '{event}' "
                 f"(only {_ENGAGED}: X allows automated replies only to people who "
                 "addressed the brand first; use channel: review)",
+            )
+        )
+    steps = data.get("steps")
+    if isinstance(steps, list) and len(steps) > 1:
+        # One automatic reply per summoning post: the first step uses it up.
+        problems.append(
+            doc.problem(
+                ("steps", 1),
+                "steps[1]: channel: x sends one reply per mention; later steps can never be "
+                "sent (move them to a review cadence)",
             )
         )
     return problems
