@@ -155,13 +155,14 @@ def advance(
     `after` from now; the loop goes on while the next step is due already.
     """
     while enrolment.ongoing:
-        index = enrolment.step_reached
+        index = enrolment.next_step_index([s.name for s in cadence.steps])
         if index >= len(cadence.steps):
             enrolment.end("finished", now)
             return None
         step = cadence.steps[index]
-        base = enrolment.entered_at if index == 0 else enrolment.last_resolved_at
-        due = (base or enrolment.entered_at) + step.after
+        # After the previous step resolved; the first step after the enrolment began. Keyed
+        # on what resolved, not on the index, which a rule edit may have moved.
+        due = (enrolment.last_resolved_at or enrolment.entered_at) + step.after
         if due > now:
             return None
 
@@ -177,15 +178,15 @@ def advance(
             note("exited", "unless_event", f"{event.type} at {event.occurred_at.isoformat()}")
             return None
         if step.expires is not None and now > due + step.expires:
-            enrolment.resolve_step(now)
+            enrolment.resolve_step(now, index, step.name)
             note("expired", "expired", f"due {due.isoformat()}, not sendable within {step.expires}")
             continue
         if step.when is not None and not step_when(enrolment, cadence, step):
-            enrolment.resolve_step(now)
+            enrolment.resolve_step(now, index, step.name)
             note("skipped", "when_false", f"when: {step.when.text}")
             continue
         if enrolment.state == "held_out":
-            enrolment.resolve_step(now)
+            enrolment.resolve_step(now, index, step.name)
             note("held_out", holdout_reason(cadence) or "held_out", "control group: no message")
             continue
         trigger = _event_by_id(history, enrolment.trigger_event_id)

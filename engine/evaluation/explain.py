@@ -62,12 +62,11 @@ def _describe(enrolment: EnrolmentState, cadence: Cadence, now: datetime) -> str
     if not enrolment.ongoing:
         ended = json_safe(enrolment.ended_at) if enrolment.ended_at else "?"
         return f"enrolled {since}{new}, {enrolment.state}, ended {ended}"
-    index = enrolment.step_reached
+    index = enrolment.next_step_index([s.name for s in cadence.steps])
     if index >= len(cadence.steps):
         return f"enrolled {since}{new}, {enrolment.state}, all steps resolved"
     step = cadence.steps[index]
-    base = enrolment.entered_at if index == 0 else enrolment.last_resolved_at
-    due = (base or enrolment.entered_at) + step.after
+    due = (enrolment.last_resolved_at or enrolment.entered_at) + step.after
     when = "due now" if due <= now else f"due {json_safe(due)}"
     return (
         f"enrolled {since}{new}, {enrolment.state}: step {index + 1} of {len(cadence.steps)}"

@@ -232,6 +232,7 @@ def _enrolments(session: Session, ids: Sequence[int]) -> dict[int, list[Enrolmen
                 state=row.state,
                 ended_at=row.ended_at,
                 rules_version=row.rules_version,
+                last_step=row.last_step,
             )
         )
     return enrolments

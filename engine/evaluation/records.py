@@ -7,6 +7,7 @@ the same objects feed the database sink (run) and the recording sink (preview).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,11 +28,12 @@ class EnrolmentState:
     cadence: str
     entered_at: datetime
     trigger_event_id: int | None
-    step_reached: int  # steps resolved so far
+    step_reached: int  # position after the last resolved step, in the cadence of then
     last_resolved_at: datetime | None
     state: str  # active | finished | exited | held_out
     ended_at: datetime | None
     rules_version: str
+    last_step: str | None = None  # name of the last resolved step; None before any
     changed: bool = False
 
     @property
@@ -44,8 +46,23 @@ class EnrolmentState:
             return False
         return self.ended_at is None or self.ended_at > moment
 
-    def resolve_step(self, now: datetime) -> None:
-        self.step_reached += 1
+    def next_step_index(self, step_names: Sequence[str]) -> int:
+        """Where to resume in the cadence as it is now, after rule edits.
+
+        By name: after the last resolved step, wherever it moved. When that step was
+        removed, its successor took its old position (`step_reached` - 1), so resume
+        there rather than skip a step never sent. Rows from before names were kept
+        (`last_step` None) have only the index.
+        """
+        if self.last_step is None:
+            return self.step_reached
+        if self.last_step in step_names:
+            return step_names.index(self.last_step) + 1
+        return max(self.step_reached - 1, 0)
+
+    def resolve_step(self, now: datetime, index: int, name: str) -> None:
+        self.step_reached = index + 1
+        self.last_step = name
         self.last_resolved_at = now
         self.changed = True
 

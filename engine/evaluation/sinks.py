@@ -205,4 +205,5 @@ def _enrolment_row(enrolment: EnrolmentState) -> dict[str, Any]:
         "state": enrolment.state,
         "ended_at": enrolment.ended_at,
         "rules_version": enrolment.rules_version,
+        "last_step": enrolment.last_step,
     }

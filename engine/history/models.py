@@ -111,6 +111,8 @@ class Enrolment(Base):
     entered_at: Mapped[datetime]
     trigger_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
     step_reached: Mapped[int] = mapped_column(default=0)  # steps resolved so far
+    # Name of the last resolved step: progress that survives rule edits (0002).
+    last_step: Mapped[str | None] = mapped_column(String(100))
     last_resolved_at: Mapped[datetime | None]  # when step `step_reached` resolved
     state: Mapped[str] = mapped_column(String(16), default="active")
     ended_at: Mapped[datetime | None]
