@@ -7,6 +7,7 @@ Nothing here expands environment variables or runs tags: only the safe scalar ty
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,13 +93,19 @@ def _get(data: Any, path: Path) -> Any:
 def _align(value: str, source: str, offset: int) -> int | None:
     """Index in `source` (the written scalar) of character `offset` of its loaded `value`.
 
-    Quotes, escapes, block indicators and folded line breaks appear in the source but not
-    (or differently) in the value; walking both in step skips them. None if they diverge.
+    Quoted scalars are decoded character by character (escapes, '' and folded lines), so
+    each value character knows where it was written. For plain and block scalars, whose
+    indentation and folding differ but whose characters are written as they are, walking
+    both in step skips what is not in the value. None if they diverge.
     """
+    if source[:1] in ("'", '"'):
+        offsets = _quoted_offsets(source)
+        if offsets is not None and len(offsets) == len(value) + 1:
+            return offsets[min(offset, len(value))] + max(offset - len(value), 0)
     j, last = 0, -1
     for i, char in enumerate(value):
         while j < len(source) and source[j] != char:
-            if char == " " and source[j] == "\n":  # a folded line break
+            if char == " " and source[j] in _BREAKS:  # a folded line break
                 break
             j += 1
         if j >= len(source):
@@ -109,9 +116,72 @@ def _align(value: str, source: str, offset: int) -> int | None:
     return last + 1 + max(offset - len(value), 0) if value else 0
 
 
+# What YAML (and PyYAML's marks) count as a line break.
+_BREAKS = "\r\n\x85\u2028\u2029"
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _quoted_offsets(source: str) -> list[int] | None:
+    """Source index of each character of a quoted scalar's value, and of its end.
+
+    Follows YAML's rules for flow scalars: escapes (double quotes) or '' (single quotes)
+    are one character, a line break with the blanks around it folds into one space (or
+    into n-1 newlines for n breaks), and an escaped line break disappears.
+    """
+    quote, found, i = source[0], [], 1
+    while i < len(source) and (source[i] != quote or source[i : i + 2] == "''" == quote * 2):
+        char = source[i]
+        if quote == '"' and char == "\\":
+            following = source[i + 1 : i + 2]
+            if following and following in _BREAKS:
+                i = _after_blanks(source, _after_break(source, i + 1))
+                continue
+            if not following:
+                return None
+            found.append(i)
+            i += 2 + _HEX_ESCAPES.get(following, 0)
+        elif quote == "'" and char == "'":  # '' is one quote
+            found.append(i)
+            i += 2
+        elif char in " \t" or char in _BREAKS:
+            i = _blanks(source, i, found)
+        else:
+            found.append(i)
+            i += 1
+    return [*found, i]
+
+
+def _blanks(source: str, i: int, found: list[int]) -> int:
+    """Blanks inside a flow scalar: kept as they are, or folded when they hold a break."""
+    end = _after_blanks(source, i)
+    if end >= len(source) or source[end] not in _BREAKS:
+        found.extend(range(i, end))
+        return end
+    breaks, position = 0, end
+    while position < len(source) and source[position] in _BREAKS:
+        breaks += 1
+        position = _after_blanks(source, _after_break(source, position))
+    found.extend([end] * (breaks - 1) if breaks > 1 else [end])
+    return position
+
+
+def _after_break(source: str, i: int) -> int:
+    return i + 2 if source[i : i + 2] == "\r\n" else i + 1
+
+
+def _after_blanks(source: str, i: int) -> int:
+    while i < len(source) and source[i] in " \t":
+        i += 1
+    return i
+
+
 def _index_mark(text: str, index: int) -> Mark:
-    line_start = text.rfind("\n", 0, index) + 1
-    return Mark(text.count("\n", 0, index) + 1, index - line_start + 1)
+    """Line and column of `text[index]`, counting line breaks as PyYAML does."""
+    line, line_start = 1, 0
+    for found in _LINE_BREAK.finditer(text, 0, index):
+        line, line_start = line + 1, found.end()
+    return Mark(line, index - line_start + 1)
 
 
 class _Loader(yaml.SafeLoader):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.errors import Problem
 from engine.strategy import validate_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules" / "conditions"
@@ -61,3 +62,45 @@ def test_condition_errors_point_inside_the_condition(kind: str) -> None:
 
 def test_every_condition_fixture_is_covered() -> None:
     assert {p.stem for p in FIXTURES.glob("*.yaml")} == set(MARKERS)
+
+
+ESCAPES = ['\\"a\\"', "\\u00e9", "\\t", "\\x41", "\\U0001F600", "\\\\\\\\", "\\/", "\\N"]
+
+
+@pytest.mark.parametrize("escape", ESCAPES)
+def test_columns_count_escapes_in_double_quoted_conditions(tmp_path: Path, escape: str) -> None:
+    where = f'  where: "event.k == \\"{escape}\\" and event.z = 1"\n'
+    problems = _validate(tmp_path, where)
+    col = where.index("= 1") + 1
+    assert [(p.line, p.col) for p in problems] == [(5, col)]
+    assert problems[0].message.startswith("trigger.where: unexpected character '='")
+
+
+@pytest.mark.parametrize("where", ["  where: 'event.k == ''it''''s'' and event.z = 1'\n"])
+def test_columns_count_doubled_single_quotes(tmp_path: Path, where: str) -> None:
+    problems = _validate(tmp_path, where)
+    assert [(p.line, p.col) for p in problems] == [(5, where.index("= 1") + 1)]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028", "\u2029", "\x85"])
+def test_lines_are_counted_as_yaml_counts_them(tmp_path: Path, newline: str) -> None:
+    """A folded double-quoted condition after a comment, with each kind of line break."""
+    lines = ["version: 1", "# a comment", "cadence: breaks", "trigger:", "  event: purchase"]
+    lines += ['  where: "event.k == \\"\\t\\" and', '    event.z = 1"', "steps:"]
+    lines += ["  - name: s", "    template: thanks.j2", ""]
+    path = tmp_path / "breaks.yaml"
+    path.write_bytes(newline.join(lines).encode("utf-8"))
+    _, problems = validate_files(tmp_path, templates_dir=TEMPLATES, paths=[path])
+    assert [(p.line, p.col) for p in problems] == [(7, 13)]
+
+
+def _validate(tmp_path: Path, where: str) -> list[Problem]:
+    path = tmp_path / "escapes.yaml"
+    path.write_text(
+        "version: 1\ncadence: escapes\ntrigger:\n  event: purchase\n"
+        f"{where}steps:\n  - name: s\n    template: thanks.j2\n",
+        encoding="utf-8",
+    )
+    strategy, problems = validate_files(tmp_path, templates_dir=TEMPLATES, paths=[path])
+    assert strategy is None
+    return problems
