@@ -155,7 +155,8 @@ class Policy:
     holdout_salt: str = "rapport"
     opt_out_words: tuple[str, ...] = DEFAULT_OPT_OUT_WORDS
     require_consent: bool = False
-    complaint_block: timedelta | None = None  # proactive contact blocked after a complaint
+    # No proactive contact (channel review) this long after a complaint; None: never again.
+    complaint_block: timedelta | None = None
 
 
 @dataclass(frozen=True)

@@ -110,24 +110,42 @@ def test_recent_complaint_defers_until_the_block_ends() -> None:
         policy(complaint_block=timedelta(days=30)),
     )
     assert (v.outcome, v.reason) == ("defer", "complaint_block")
-    assert v.detail == "complaint at 2026-06-14 18:00Z blocks contact for 30d"
+    assert v.detail == "complaint at 2026-06-14 18:00Z blocks proactive contact for 30d"
     assert v.retry_at == complained + timedelta(days=30)
 
 
-def test_complaint_block_also_holds_back_a_reply_to_a_summons() -> None:
+def test_without_a_configured_block_a_complaint_blocks_proactive_contact_forever() -> None:
+    years_ago = state(last_complaint_at=NOW - timedelta(days=3 * 365))
+    assert one(decide([candidate()], years_ago, NOW, policy())) == (
+        "drop",
+        "complaint_block",
+        "complaint at 2023-06-16 18:00Z blocks proactive contact",
+    )
+
+
+def test_a_reply_to_a_summons_is_solicited_and_passes_the_complaint_block() -> None:
     s = state(last_complaint_at=NOW - timedelta(hours=1))
-    v = one(decide([mention_candidate()], s, NOW, policy(complaint_block=timedelta(days=1))))
-    assert v[:2] == ("defer", "complaint_block")
+    for configured in (policy(complaint_block=timedelta(days=1)), policy()):
+        v = one(decide([mention_candidate()], s, NOW, configured))
+        assert v == ("send", "sent_to_outbox", "")
 
 
-def test_old_complaint_and_no_configured_block_let_it_through() -> None:
+def test_only_the_proactive_candidate_is_held_back() -> None:
+    s = state(last_complaint_at=NOW - timedelta(hours=1))
+    verdicts = decide([candidate(), mention_candidate()], s, NOW, policy())
+    assert [(v.candidate.cadence.channel, v.outcome) for v in verdicts] == [
+        ("x", "send"),
+        ("review", "drop"),
+    ]
+
+
+def test_old_complaint_past_the_configured_block_and_no_complaint_let_it_through() -> None:
     old = state(last_complaint_at=NOW - timedelta(days=30))
     assert (
         one(decide([candidate()], old, NOW, policy(complaint_block=timedelta(days=30))))[0]
         == "send"
     )
-    recent = state(last_complaint_at=NOW - timedelta(hours=1))
-    assert one(decide([candidate()], recent, NOW, policy()))[0] == "send"
+    assert one(decide([candidate()], state(), NOW, policy()))[0] == "send"
 
 
 # consent -----------------------------------------------------------------------------

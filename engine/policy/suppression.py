@@ -2,11 +2,12 @@
 
 First in the pipeline because it is the one rule with no exception (DESIGN §2: honour
 "stop" at once; no unsolicited contact with people who complained). A suppression drops
-the candidate; a recent complaint defers it until the block has passed.
+the candidate.
 
-The complaint block also holds back channel-x replies to a summoning post, although
-those are not proactive: one rule is simpler to explain, and it is the kinder reading
-towards a customer who has just complained.
+A complaint blocks proactive contact (channel review: thank-yous, check-ins, prospecting)
+forever, or for `policy.complaint_block` when one is configured (deferred until it ends).
+A channel-x reply to a post in which the customer summoned the brand is solicited, so it
+passes: answering someone who just wrote to us, complaint or not, is not unsolicited.
 """
 
 from __future__ import annotations
@@ -59,9 +60,20 @@ def drop_suppressed(candidates: Sequence[Candidate], ctx: Context) -> StageResul
 
 def block_after_complaint(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
     block, complained = ctx.policy.complaint_block, ctx.state.last_complaint_at
-    if block is None or complained is None or complained <= ctx.now - block:
+    if complained is None or (block is not None and complained <= ctx.now - block):
         return list(candidates), []
-    until = complained + block
-    detail = f"complaint at {utc_text(complained)} blocks contact for {format_duration(block)}"
-    verdicts: list[Verdict] = [defer(c, "complaint_block", detail, until) for c in candidates]
-    return [], verdicts
+    kept: list[Candidate] = []
+    verdicts: list[Verdict] = []
+    for candidate in candidates:
+        if candidate.cadence.channel == "x":  # a reply to a summons: solicited
+            kept.append(candidate)
+        elif block is None:
+            detail = f"complaint at {utc_text(complained)} blocks proactive contact"
+            verdicts.append(drop(candidate, "complaint_block", detail))
+        else:
+            detail = (
+                f"complaint at {utc_text(complained)} blocks proactive contact"
+                f" for {format_duration(block)}"
+            )
+            verdicts.append(defer(candidate, "complaint_block", detail, complained + block))
+    return kept, verdicts
