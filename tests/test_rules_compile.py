@@ -140,3 +140,15 @@ def test_an_empty_rules_folder_is_an_empty_strategy(tmp_path: Path) -> None:
 
 def test_engaged_first_event_types() -> None:
     assert ENGAGED_FIRST_EVENT_TYPES == ("mention", "quote", "reply")
+
+
+def test_rule_file_suffixes_are_compared_case_insensitively(tmp_path: Path) -> None:
+    """Upper.YAML and Other.YML are rule files too (a Windows editor may save them so)."""
+    for name, stem in (("Upper.YAML", "upper"), ("Other.YML", "other"), ("notes.txt", "no")):
+        (tmp_path / name).write_text(
+            f"version: 1\ncadence: {stem}\ntrigger:\n  event: purchase\n"
+            "steps:\n  - name: s\n    template: t.j2\n",
+            encoding="utf-8",
+        )
+    strategy = load_strategy(tmp_path)
+    assert sorted(c.name for c in strategy.cadences) == ["other", "upper"]

@@ -54,7 +54,9 @@ def rule_files(
     for target in paths or [rules_dir]:
         target = Path(target)
         if target.is_dir():
-            files = [p for p in target.iterdir() if p.suffix in RULE_SUFFIXES and p.is_file()]
+            files = [
+                p for p in target.iterdir() if p.suffix.lower() in RULE_SUFFIXES and p.is_file()
+            ]
             found.update(dict.fromkeys(sorted(files)))
         elif target.is_file():
             found[target] = None
