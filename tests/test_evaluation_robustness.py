@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from evaluation_helpers import World, at, cadence, write_project
@@ -110,3 +112,16 @@ def test_a_failing_customer_is_dropped_alone_and_its_partial_changes_discarded(
     assert summary.as_dict()["dropped_by_reason"] == {"evaluation_error": 1}
     assert [c for c, _, _, _ in w.contacts()] == ["good"]
     assert len(w.enrolments()) == 1
+
+
+def test_now_may_be_naive_utc_or_in_any_zone(db: Database, tmp_path: Path) -> None:
+    w = make_world(db, tmp_path, {"p": cadence("p", "event: purchase", ONE_STEP, STARTS)}, QUIET)
+    w.event(w.customer("c1"), "purchase", at(0), amount=30)
+    naive = at(0, hours=1).replace(tzinfo=None)
+    paris = at(0, hours=1).astimezone(ZoneInfo("Europe/Paris"))
+    for now in (naive, paris):
+        sink = w.preview(now)
+        assert [c.planned_at for c in sink.changes.contacts] == [at(0, hours=1)]
+        assert sink.now == at(0, hours=1) and sink.now.tzinfo == UTC
+    w.run(naive)
+    assert w.contacts() == [("c1", "p", "only", at(0, hours=1))]

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from engine.clock import as_utc
 from engine.config import Settings
 from engine.errors import RapportError
 from engine.evaluation.loading import DEFAULT_BATCH_SIZE, find_customer_ids
@@ -37,7 +38,9 @@ def evaluate_at(
 
     `workers`: processes for the pass; None picks one per core for a large base and
     one for a small one (starting a worker costs about as much as 1,000 customers).
+    `now` may be naive (read as UTC, the storage convention) or in any zone.
     """
+    now = as_utc(now)
     if strategy is None:
         strategy = load_strategy(settings.rules_dir, templates_dir=settings.templates_dir)
     if cadence is not None and cadence not in {c.name for c in strategy.cadences}:
