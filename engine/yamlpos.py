@@ -197,19 +197,26 @@ _Loader.yaml_implicit_resolvers = {
 class _TooDeep(Exception):
     """An alias loop or an alias bomb: refused with one message, never a crash."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, mark: Mark | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.mark = mark or Mark(1, 1)
 
 
 def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+# YAML 1.1 words PyYAML reads as booleans; as keys they are almost always meant as text.
+_YAML11_BOOLEANS = ("on", "off", "yes", "no")
+_ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
+
+
 @dataclass
 class _Builder:
     loader: _Loader
     file: str
+    text: str
     positions: Positions = field(default_factory=Positions)
     problems: list[Problem] = field(default_factory=list)
     built: int = 0
@@ -220,7 +227,10 @@ class _Builder:
         if self.built > MAX_VALUES:
             raise _TooDeep("too many values (aliases expand too far); write values out")
         if id(node) in self.stack:
-            raise _TooDeep("an alias refers to the value that contains it; write values out")
+            raise _TooDeep(
+                "an alias refers to the value that contains it; write values out",
+                self._alias_mark(node),
+            )
         self.positions.values[path] = _mark(node)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             self.stack.add(id(node))
@@ -233,14 +243,32 @@ class _Builder:
         self.positions.spans[path] = (node.start_mark.index, node.end_mark.index)
         return self.loader.construct_object(node, deep=True)
 
+    def _alias_mark(self, node: yaml.Node) -> Mark:
+        """Where the alias to `node` is written inside it (nodes keep only the anchor's place)."""
+        start, end = node.start_mark.index, node.end_mark.index
+        anchor = _ANCHOR.match(self.text, start)
+        if anchor is not None and (alias := self.text.find(f"*{anchor[1]}", start, end)) >= 0:
+            return _index_mark(self.text, alias)
+        return _mark(node)
+
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             mark = _mark(key_node)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._problem(mark, "merge keys (<<) are not supported; write the keys out")
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self._problem(mark, "keys must be plain words")
                 continue
             key = self.loader.construct_object(key_node, deep=True)
+            if isinstance(key, bool) and key_node.value.lower() in _YAML11_BOOLEANS:
+                word = key_node.value
+                self._problem(
+                    mark,
+                    f"'{word}' is read by YAML as {str(key).lower()}; put it in quotes ('{word}')",
+                )
+                key = word  # as meant, so that this is the only complaint about it
             if not isinstance(key, str | int | float | bool) and key is not None:
                 self._problem(mark, "keys must be plain words")
                 continue
@@ -284,14 +312,24 @@ def _syntax_problem(file: str, text: str, exc: yaml.YAMLError) -> Problem:
         reason += f" ({context} that starts at line {context_mark.line + 1})"
     if reason == "mapping values are not allowed here":
         reason += " (put text that contains ': ' in quotes)"
-    if "\t" in reason or (mark and _is_tab_at(text, mark.line, mark.column)):
+    if mark and (tab := _tab_at(text, mark.line, mark.column)) is not None:
+        if _LINE_BREAK.split(text)[mark.line][:tab].strip():  # after text: not indentation
+            return Problem(
+                file, line, tab + 1, "tab character inside a value; replace it with a space"
+            )
+        return Problem(file, line, tab + 1, "tab character in indentation; indent with spaces")
+    if "\t" in reason:
         return Problem(file, line, col, "tab character in indentation; indent with spaces")
     return Problem(file, line, col, f"YAML syntax error: {reason}")
 
 
-def _is_tab_at(text: str, line: int, col: int) -> bool:
-    lines = text.splitlines()
-    return line < len(lines) and "\t" in lines[line][: col + 1]
+def _tab_at(text: str, line: int, col: int) -> int | None:
+    """Index in line `line` (0-based) of the last tab at or before `col`, if any."""
+    lines = _LINE_BREAK.split(text)
+    if line >= len(lines):
+        return None
+    tab = lines[line].rfind("\t", 0, col + 1)
+    return tab if tab >= 0 else None
 
 
 def _reader_problem(file: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
@@ -310,7 +348,7 @@ def load_document(text: str, file: str) -> tuple[Document | None, list[Problem]]
         node = loader.get_single_node()
         if node is None:
             return Document(file, None, Positions(), text), []
-        builder = _Builder(loader, file)
+        builder = _Builder(loader, file, text)
         data = builder.build(node, ())
         return Document(file, data, builder.positions, text), builder.problems
     except yaml.reader.ReaderError as exc:
@@ -318,7 +356,7 @@ def load_document(text: str, file: str) -> tuple[Document | None, list[Problem]]
     except yaml.YAMLError as exc:
         return None, [_syntax_problem(file, text, exc)]
     except _TooDeep as exc:
-        return None, [Problem(file, 1, 1, exc.message)]
+        return None, [Problem(file, exc.mark.line, exc.mark.col, exc.message)]
     except RecursionError:
         return None, [Problem(file, 1, 1, "nested too deeply; flatten the document")]
     finally:

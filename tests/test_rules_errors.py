@@ -32,6 +32,13 @@ EXPECTED: dict[str, list[str]] = {
         "(put text that contains ': ' in quotes)"
     ],
     "tab_indent": ["4:1: tab character in indentation; indent with spaces"],
+    "tab_in_value": ["4:9: tab character inside a value; replace it with a space"],
+    "boolean_key": [
+        "8:7: 'yes' is read by YAML as true; put it in quotes ('yes')",
+        "9:7: 'off' is read by YAML as false; put it in quotes ('off')",
+    ],
+    "merge_key": ["6:3: merge keys (<<) are not supported; write the keys out"],
+    "alias_loop": ["5:10: an alias refers to the value that contains it; write values out"],
     "duplicate_key": ["6:1: duplicate key 'priority' (first written at line 5); keep one"],
     "duplicate_variant": [
         "8:7: steps[0].variants: needs at least 2 entries",
