@@ -7,6 +7,7 @@ message is checked too. `check` (validate time) catches what can be seen in the 
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -217,3 +218,50 @@ def test_symlink_inside_the_folder_is_served(
     (library.folder / "real.j2").write_text("@{{ customer.handle }} hi")
     (library.folder / "alias.j2").symlink_to(library.folder / "real.j2")
     assert library.render("alias.j2", context) == "@jane_doe hi"
+
+
+NESTED = (
+    "a value of more than 10000 characters or items (nested ones included)"
+    " is over the limit of 10000"
+)
+_DOUBLED = "{% set x = [1] %}" + "{% set x = [x, x] %}" * 40
+_DOUBLED_Y = "{% set y = [1] %}" + "{% set y = [y, y] %}" * 40
+
+# values that are small objects but huge when walked (printed, compared, concatenated)
+NESTED_PAYLOADS = [
+    (_DOUBLED + "{{ x }}", NESTED),
+    (_DOUBLED + _DOUBLED_Y + "{{ x == y }}", NESTED),
+    (_DOUBLED + "{{ x ~ 'a' }}", NESTED),
+    ("{% set x = (1,) %}" + "{% set x = (x, x) %}" * 40 + "{{ x }}", NESTED),
+    ("{% set x = {'a': 1} %}" + "{% set x = {'a': x, 'b': x} %}" * 40 + "{{ x }}", NESTED),
+    ("{{ [[[1]*9999]*1000]*1000 }}", NESTED),
+    ("{{ ([[1]*9999]*1000)|sum(start=[])|length }}", NESTED),
+    (
+        "{{ ([[1]*5000, [1]*4000])|sum(start=[])|length }}",
+        "sum: only numbers can be added up, not list",
+    ),
+    ("{{ ['a', 'b']|sum(start='') }}", "sum: only numbers can be added up, not str"),
+]
+
+
+@pytest.mark.parametrize(("payload", "message"), NESTED_PAYLOADS)
+def test_nested_values_are_bounded_quickly(
+    library: TemplateLibrary, context: MessageContext, payload: str, message: str
+) -> None:
+    (library.folder / "evil.j2").write_text(f"@{{{{ customer.handle }}}} hello\n{payload}\n")
+    started = time.monotonic()
+    with pytest.raises(TemplateError) as caught:
+        library.render("evil.j2", context)
+    assert time.monotonic() - started < 5  # a safety bound (it used to run forever)
+    assert str(caught.value) == f"templates/evil.j2:2: {message}"
+
+
+def test_literals_and_numeric_sums_still_work(
+    library: TemplateLibrary, context: MessageContext
+) -> None:
+    (library.folder / "ok.j2").write_text(
+        "{{ [1, 2, 3]|sum }} {{ [1.5, 2]|sum(start=1) }} {{ [{'n': 2}, {'n': 3}]|sum('n') }}"
+        " {% set a, b = 1, 2 %}{{ a }}{{ b }}"
+        " {% for k, v in {'a': 1}|items %}{{ k }}{{ v }}{% endfor %} {{ (1, 2)|list }}"
+    )
+    assert library.render("ok.j2", context) == "6 4.5 5 12 a1 [1, 2]"

@@ -4,14 +4,15 @@ A template is code written by a marketer (or pasted from anywhere), so every ren
 under a budget. Rather than a thread or a signal (neither works in the daemon's worker
 threads), the sandbox counts: each loop iteration, call, filter and intercepted operator
 is a step, and the wall clock is read every few steps. Single operations stay cheap because
-values are capped (`MAX_VALUE_CHARS`, `MAX_INT_BITS`, `MAX_RANGE`) before they are made.
+values are capped (`MAX_VALUE_CHARS`, `MAX_INT_BITS`, `MAX_RANGE`) before they are made or
+as soon as they are made (lists nested in lists are measured all the way down).
 The rendered text itself is streamed and stopped at `MAX_OUTPUT_CHARS`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -70,6 +71,30 @@ def tick() -> None:
         current.tick()
 
 
+def nested_size(value: Any, limit: int = MAX_VALUE_CHARS) -> int:
+    """Characters and items in `value`, nested ones included, a shared part once per use.
+
+    `{% set x = [x, x] %}` forty times makes a list of a few dozen objects that prints as
+    2**40 items: what a comparison, `~` or the output will walk is the size with every
+    reference counted, so that is what is measured. Counting stops once over `limit`, so
+    the check costs at most `limit` steps however big the value is.
+    """
+    total = 0
+    pending = [value]
+    while pending and total <= limit:
+        item = pending.pop()
+        if isinstance(item, str | bytes):
+            total += len(item)
+        elif isinstance(item, Mapping):
+            total += len(item)
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += len(item)
+            pending.extend(item)
+    return total
+
+
 def check_size(value: Any) -> Any:
     """Refuse a value too big to be part of a tweet-sized message; return it otherwise."""
     if isinstance(value, str | list | tuple | dict | bytes) and len(value) > MAX_VALUE_CHARS:
@@ -78,7 +103,19 @@ def check_size(value: Any) -> Any:
         )
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         raise LimitExceeded(f"a number over {MAX_INT_BITS} bits is not allowed")
+    nests = isinstance(value, Mapping | list | tuple | set | frozenset)
+    if nests and nested_size(value) > MAX_VALUE_CHARS:
+        raise LimitExceeded(
+            f"a value of more than {MAX_VALUE_CHARS} characters or items (nested ones"
+            f" included) is over the limit of {MAX_VALUE_CHARS}"
+        )
     return value
+
+
+def checked_value(value: Any) -> Any:
+    """A list, tuple or dict literal: a step, size-checked like any operator's result."""
+    tick()
+    return check_size(value)
 
 
 def capped_range(*args: int) -> range:
@@ -99,7 +136,7 @@ def loop_tick() -> bool:
 def checked_concat(*parts: Any) -> str:
     """The `~` operator, with the size check Jinja's own concatenation lacks."""
     tick()
-    texts = [str(part) for part in parts]
+    texts = [str(check_size(part)) for part in parts]
     total = sum(len(text) for text in texts)
     if total > MAX_VALUE_CHARS:
         raise LimitExceeded(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jinja2 import Undefined, pass_context
+from jinja2 import Environment, Undefined, pass_context, pass_environment
+from jinja2.filters import make_attrgetter
 from jinja2.runtime import Context
 
 from engine import clock
@@ -134,6 +135,21 @@ def replace(text: Any, old: str, new: str, count: int | None = None) -> str:
     return source.replace(old, new, -1 if count is None else count)
 
 
+@pass_environment
+def sum_numbers(
+    environment: Environment, values: Iterable[Any], attribute: Any = None, start: Any = 0
+) -> Any:
+    """Jinja's `sum`, for numbers only: adding up lists or texts copies them again and again."""
+    items = list(values)
+    if attribute is not None:
+        getter = make_attrgetter(environment, attribute)
+        items = [getter(item) for item in items]
+    for item in (start, *items):
+        if not isinstance(item, int | float | Decimal):
+            raise ValueError(f"sum: only numbers can be added up, not {type(item).__name__}")
+    return sum(items, start)
+
+
 OUR_FILTERS: dict[str, Callable[..., Any]] = {
     "default": default,
     "d": default,
@@ -142,6 +158,7 @@ OUR_FILTERS: dict[str, Callable[..., Any]] = {
     "days_ago": days_ago,
     "plural": plural,
     "replace": replace,
+    "sum": sum_numbers,
 }
 
 

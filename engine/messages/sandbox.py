@@ -5,8 +5,9 @@ Layers, outermost first:
    streamed, bounded output are refused with their line: macros, {% call %}, include /
    import / extends, {% set %}…{% endset %} and {% filter %} blocks, recursive loops, `self`,
    and any name or attribute starting with an underscore.
-2. Rewrite (`_Instrument`): each loop body and loop filter starts with a budget tick, and
-   `~` goes through a size-checked concatenation (Jinja's own is not interceptable).
+2. Rewrite (`_Instrument`): each loop body and loop filter starts with a budget tick,
+   `~` goes through a size-checked concatenation (Jinja's own is not interceptable), and
+   list, tuple and dict literals are size-checked, nested items included.
 3. Run time (`MessageEnvironment`): attribute access, item access, calls and the operators
    + * ** % go through allow-lists and the budget; str.format is not available at all.
 """
@@ -122,7 +123,7 @@ def _helper(name: str, lineno: int, *args: nodes.Expr) -> nodes.Call:
 
 
 class _Instrument(NodeTransformer):
-    """Layer 2: budget ticks in loops, checked `~`."""
+    """Layer 2: budget ticks in loops, checked `~`, checked literals."""
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
         self.generic_visit(node)
@@ -134,6 +135,22 @@ class _Instrument(NodeTransformer):
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
         return _helper("checked_concat", node.lineno, *node.nodes)
+
+    # literals nest references without any operator: `{% set x = [x, x] %}` doubles x
+    def visit_List(self, node: nodes.List) -> nodes.Node:
+        return self._checked_literal(node)
+
+    def visit_Tuple(self, node: nodes.Tuple) -> nodes.Node:
+        return self._checked_literal(node)
+
+    def visit_Dict(self, node: nodes.Dict) -> nodes.Node:
+        return self._checked_literal(node)
+
+    def _checked_literal(self, node: nodes.List | nodes.Tuple | nodes.Dict) -> nodes.Node:
+        self.generic_visit(node)
+        if getattr(node, "ctx", "load") != "load":
+            return node  # a target: {% set a, b = ... %}, {% for k, v in ... %}
+        return _helper("checked_value", node.lineno, node)
 
 
 class MessageUndefined(StrictUndefined):
@@ -175,7 +192,12 @@ class MessageEnvironment(ImmutableSandboxedEnvironment):
         self.globals.clear()
         self.globals["range"] = budget.capped_range
         self.filters = filter_table(FILTERS)
-        self._helpers = {budget.capped_range, budget.loop_tick, budget.checked_concat}
+        self._helpers = {
+            budget.capped_range,
+            budget.loop_tick,
+            budget.checked_concat,
+            budget.checked_value,
+        }
 
     # layers 1 and 2 run on every parse, so compile-time and check-time see the same rules
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
