@@ -153,9 +153,10 @@ CASES = [
         [(None, "exited", "exit_event")],
     ),
     Case(
+        # A refund, not a complaint: a complaint would also block proactive contact.
         "exit_on: an event exactly at the enrolment start does not end it",
-        {"c": cadence("c", "event: purchase", TWO_STEPS, STARTS + "exit_on: [complaint]\n")},
-        [purchase(0), ("complaint", at(0), {"text": "bad"})],
+        {"c": cadence("c", "event: purchase", TWO_STEPS, STARTS + "exit_on: [refund]\n")},
+        [purchase(0), ("refund", at(0), {"amount": 30})],
         [at(2)],
         [("c", "first", at(2))],
         [("c", at(0), "active", 1)],
