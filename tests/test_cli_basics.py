@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import RunCli
+from conftest import ROOT, RunCli
 
 from engine.cli import cli
 
@@ -64,3 +67,18 @@ def test_missing_database_driver_names_the_extra(run_cli: RunCli) -> None:
     assert code == 1
     assert "Traceback" not in err
     assert err.startswith("error:")
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """They race to create the tables; BEGIN IMMEDIATE makes the others wait, not fail."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    opener = "import sys; from engine.history.db import Database; Database.open(sys.argv[1])"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", opener, url], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=120)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], errors

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 if TYPE_CHECKING:
     from engine.history.db import Database
@@ -21,8 +23,25 @@ def alembic_config(db: Database) -> Config:
     return config
 
 
+def is_current(db: Database, config: Config) -> bool:
+    """True when the database is at the newest revision (a plain read, no write lock)."""
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with db.engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+
 def upgrade(db: Database, revision: str = "head") -> None:
-    with db.engine.begin() as connection:
-        config = alembic_config(db)
+    """Apply pending migrations, holding SQLite's write lock from the first statement.
+
+    Several processes opening a new database at once all read "no version table" and then
+    race to create it; in a deferred transaction the losers fail at once with "database is
+    locked". BEGIN IMMEDIATE makes them wait for the winner, after which alembic sees the
+    tables and has nothing left to do.
+    """
+    config = alembic_config(db)
+    if revision == "head" and is_current(db, config):
+        return
+    engine = db.engine.execution_options(sqlite_begin="IMMEDIATE") if db.is_sqlite else db.engine
+    with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
