@@ -42,6 +42,26 @@ def test_a_good_condition_has_no_problems() -> None:
             "customer.x == null",
             [(0, "== null is always false (any comparison with null is false)")],
         ),
+        (
+            "days_since(purchase) == null",
+            [
+                (
+                    0,
+                    "== null is always false (any comparison with null is false);"
+                    " to test for no purchase use count(purchase) == 0",
+                )
+            ],
+        ),
+        (
+            "last(reply.text) != null",
+            [
+                (
+                    0,
+                    "!= null is always false (any comparison with null is false);"
+                    " to test for no reply use count(reply) == 0",
+                )
+            ],
+        ),
         ("customer.x in customer.y", [(14, "'in' needs a list, like [1, 2]")]),
         ("customer.n contains 5", [(20, "'contains' needs a text literal on its right")]),
         ('count(a) contains "x"', [(0, "'contains' needs text on its left, got number")]),

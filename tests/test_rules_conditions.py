@@ -28,13 +28,18 @@ MARKERS: dict[str, tuple[str, str]] = {
     "bad_arity": ("days_since(", "steps[0].when: days_since() takes 1 argument (TYPE), got 2"),
     "unbalanced": (
         "(event.amount",
-        "trigger.where: unbalanced parenthesis: '(' at column 1 is never closed",
+        "trigger.where: unbalanced parenthesis: '(' is never closed",
     ),
     "event_in_when_trigger": ("event.amount", f"trigger.when: event.amount {NO_EVENT}"),
     "event_in_step_of_when_cadence": ("event.amount", f"steps[0].when: event.amount {NO_EVENT}"),
     "folded_block": ("nope(", f"trigger.where: unknown function 'nope' {FUNCTIONS}"),
     "literal_block": ("bogus(", f"steps[0].when: unknown function 'bogus' {FUNCTIONS}"),
     "double_quoted": ("bogus(", f"steps[0].when: unknown function 'bogus' {FUNCTIONS}"),
+    "unquoted_text": (
+        "gold",
+        "steps[0].when: unknown name 'gold' (names are customer.<field> or event.<property>);"
+        ' put text in quotes: "gold"',
+    ),
     "window_too_long": (
         "3000000w",
         "trigger.when: count() window '3000000w' is too long (use at most 3650d)",

@@ -97,17 +97,22 @@ def _check_compare(node: Compare) -> list[ConditionError]:
     if node.op == "contains":
         return _check_contains(node, left)
     if "null" in (left, right):
-        return [
-            ConditionError(
-                where,
-                f"{node.op} null is always false (any comparison with null is false)",
-            )
-        ]
+        return [ConditionError(where, _null_message(node))]
     if node.op not in ("==", "!=") and "bool" in (left, right):
         return [ConditionError(where, f"true/false cannot be ordered with {node.op!r}")]
     if left and right and left != right:
         return [_mismatch(node, left, right)]
     return []
+
+
+def _null_message(node: Compare) -> str:
+    reason = f"{node.op} null is always false (any comparison with null is false)"
+    sides = (node.left, node.right)
+    history = [e for e in sides if isinstance(e, Aggregate) and e.func in ("days_since", "last")]
+    if history:  # "never happened" is count(...) == 0, not a null test
+        kind = history[0].event_type
+        reason += f"; to test for no {kind} use count({kind}) == 0"
+    return reason
 
 
 def _mismatch(node: Compare, left: str, right: str) -> ConditionError:

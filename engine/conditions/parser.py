@@ -88,11 +88,11 @@ class _Parser:
         if token.text == ")":
             raise ConditionError(
                 token.offset,
-                f"unbalanced parenthesis: ')' at column {token.offset + 1} has no matching '('",
+                "unbalanced parenthesis: ')' has no matching '('",
             )
         raise ConditionError(
             token.offset,
-            f"unexpected {token.text!r} at column {token.offset + 1} after a complete condition"
+            f"unexpected {token.text!r} after a complete condition"
             " (join conditions with 'and' / 'or')",
         )
 
@@ -135,15 +135,25 @@ class _Parser:
         op = self._compare_op()
         if op is None:
             return left
+        if op in ("in", "not in") and self.at("("):
+            self._refuse_parenthesized_list()
         right = self._operand()
         if self._compare_op(consume=False) is not None:
             token = self.peek()
             raise ConditionError(
                 token.offset,
-                f"comparisons cannot be chained ({token.text!r} at column {token.offset + 1});"
-                " join them with 'and'",
+                f"comparisons cannot be chained ({token.text!r}); join them with 'and'",
             )
         return Compare(op, left, right, left.offset)  # type: ignore[arg-type]
+
+    def _refuse_parenthesized_list(self) -> None:
+        """`in ("a", "b")`, as in SQL or Python: show the list with square brackets."""
+        opening, depth = self.peek(), 0
+        for token in self.tokens[self.pos :]:
+            depth += {"(": 1, ")": -1}.get(token.text, 0) if token.kind == "op" else 0
+            if depth == 0 or token.kind == "end":
+                inner = self.text[opening.offset + 1 : token.offset].strip()
+                raise ConditionError(opening.offset, f"lists use square brackets: [{inner}]")
 
     def _compare_op(self, consume: bool = True) -> str | None:
         token = self.peek()
@@ -179,9 +189,7 @@ class _Parser:
             return self._word()
         if token.kind == "op" and token.text == ")" and not self.open_parens:
             self.expect_end()
-        raise ConditionError(
-            token.offset, f"expected a value at column {token.offset + 1}, got {token.describe()}"
-        )
+        raise ConditionError(token.offset, f"expected a value, got {token.describe()}")
 
     def _parenthesized(self) -> Expr:
         opening = self.advance()
@@ -202,12 +210,11 @@ class _Parser:
             raise ConditionError(
                 opening.offset,
                 f"unbalanced {'parenthesis' if closing == ')' else 'bracket'}: {opening.text!r}"
-                f" at column {opening.offset + 1} is never closed",
+                " is never closed",
             )
         raise ConditionError(
             token.offset,
-            f"expected {closing!r} at column {token.offset + 1} to close {opening.text!r}"
-            f" at column {opening.offset + 1}, got {token.describe()}",
+            f"expected {closing!r} to close {opening.text!r}, got {token.describe()}",
         )
 
     def _list(self) -> Expr:
@@ -233,13 +240,14 @@ class _Parser:
         if "." in word:
             return _name(token)
         if word in KEYWORDS:
-            raise ConditionError(
-                token.offset, f"expected a value at column {token.offset + 1}, got {word!r}"
-            )
+            raise ConditionError(token.offset, f"expected a value, got {word!r}")
+        close = _did_you_mean(word, FUNCTIONS)
+        before = self.tokens[self.pos - 2].text if self.pos >= 2 else ""
+        as_text = not close and before in (*_COMPARE_TOKENS, "in", "contains", "[", ",")
         raise ConditionError(
             token.offset,
-            f"unknown name {word!r} at column {token.offset + 1}{_did_you_mean(word, FUNCTIONS)}"
-            " (names are customer.<field> or event.<property>)",
+            f"unknown name {word!r}{close} (names are customer.<field> or event.<property>)"
+            + (f'; put text in quotes: "{word}"' if as_text else ""),
         )
 
     def _call(self, function: Token) -> Expr:

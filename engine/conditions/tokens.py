@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Literal
 
 from engine.conditions.errors import ConditionError
@@ -18,6 +19,18 @@ _WORD = re.compile(r"[A-Za-z0-9_]*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "(", ")", "[", "]", ",", "-")
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t"}
+_EXPONENT = re.compile(r"[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+")
+# Characters people bring from other languages or word processors, and what we write.
+_CHARACTER_HINTS = {
+    "=": "use == to compare",
+    "&": "use and to join conditions",
+    "|": "use or to join conditions",
+    "!": "use not (or != to compare)",
+    "\u2265": "use >=",
+    "\u2264": "use <=",
+    "\u2260": "use !=",
+    **dict.fromkeys("\u201c\u201d\u2018\u2019", 'use straight quotes (")'),
+}
 
 
 @dataclass(frozen=True)
@@ -47,22 +60,34 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(token)
             pos += len(token.text)
         elif (m := _IDENT.match(text, pos)) is not None:
+            _refuse_capital_keyword(m.group(), pos)
             tokens.append(Token("ident", m.group(), pos))
             pos = m.end()
         else:
             op = next((o for o in _OPERATORS if text.startswith(o, pos)), None)
             if op is None:
-                hint = "; use == to compare" if char == "=" else ""
-                raise ConditionError(
-                    pos, f"unexpected character {char!r} at column {pos + 1}{hint}"
-                )
+                hint = f"; {_CHARACTER_HINTS[char]}" if char in _CHARACTER_HINTS else ""
+                raise ConditionError(pos, f"unexpected character {char!r}{hint}")
             tokens.append(Token("op", op, pos))
             pos += len(op)
     tokens.append(Token("end", "", len(text)))
     return tokens
 
 
+def _refuse_capital_keyword(word: str, pos: int) -> None:
+    """AND, OR, NOT, TRUE... are written in lower case; say so rather than "unknown name"."""
+    lower = word.lower()
+    if lower != word and lower in KEYWORDS:
+        raise ConditionError(pos, f"{word!r} is written in lower case: {lower}")
+
+
 def _number(text: str, pos: int) -> Token:
+    if (exponent := _EXPONENT.match(text, pos)) is not None:
+        raise ConditionError(
+            pos,
+            f"{exponent.group()!r} is not a number or a duration "
+            f"(write numbers as digits, e.g. {_as_digits(exponent.group())})",
+        )
     number = _NUMBER.match(text, pos)
     assert number is not None  # the caller saw a digit
     word_end = _WORD.match(text, number.end())
@@ -72,9 +97,7 @@ def _number(text: str, pos: int) -> Token:
         return Token("number", raw, pos, float(raw) if "." in raw else int(raw))
     raw = text[pos:end]
     if not is_duration(raw):
-        raise ConditionError(
-            pos, f"{raw!r} at column {pos + 1} is not a duration ({DURATION_HINT})"
-        )
+        raise ConditionError(pos, f"{raw!r} is not a duration ({DURATION_HINT})")
     try:
         return Token("duration", raw, pos, parse_duration(raw))
     except ValueError:  # too large for a timedelta: the parser says "too long" in context
@@ -95,4 +118,10 @@ def _string(text: str, pos: int) -> Token:
             continue
         chars.append(char)
         i += 1
-    raise ConditionError(pos, f"unterminated string: {quote!r} at column {pos + 1} is never closed")
+    raise ConditionError(pos, f"unterminated string: {quote!r} is never closed")
+
+
+def _as_digits(exponent: str) -> str:
+    """'1e5' -> '100000': the number written out, or an example when that is unwieldy."""
+    digits = format(Decimal(exponent), "f")
+    return digits if len(digits) <= 24 else "100000"
