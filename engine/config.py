@@ -233,7 +233,7 @@ def _semantic_problems(doc: Document) -> list[Problem]:
     if isinstance(data.get("timezone"), str):
         try:
             ZoneInfo(data["timezone"])
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             problems.append(
                 doc.problem(
                     ("timezone",),

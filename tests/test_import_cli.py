@@ -95,3 +95,21 @@ def test_db_upgrade_prints_the_revision(tmp_path: Path, run_cli: RunCli) -> None
     code, out, err = run_cli("db", "upgrade")
     assert (code, err) == (0, "")
     assert out == f"sqlite:///{tmp_path / 'rapport.db'}: at revision 0002\n"
+
+
+def test_zones_naming_a_folder_or_too_long_are_row_problems(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    long_zone = "A" * 300
+    (tmp_path / "c.csv").write_text(
+        f"id,handle,timezone\n1,ann,UTC\n2,bob,America\n3,cy,{long_zone}\n4,dee,Asia/Tokyo\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("import", "customers", "c.csv")
+    assert code == 1
+    assert out == "c.csv: read 4, inserted 2, updated 0, unchanged 0, rejected 2\n"
+    hint = "is not an IANA time zone (e.g. America/Los_Angeles, Europe/Paris)"
+    assert err.splitlines() == [
+        f"c.csv:3: field 'timezone': 'America' {hint}",
+        f"c.csv:4: field 'timezone': {long_zone!r} {hint}",
+    ]

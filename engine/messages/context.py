@@ -65,7 +65,7 @@ def _zone(name: Any, default_timezone: str) -> ZoneInfo:
         if isinstance(candidate, str) and candidate:
             try:
                 return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 continue
     return ZoneInfo("UTC")
 

@@ -99,7 +99,7 @@ def handle_key(bare: str) -> str:
 def _zone_exists(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 
