@@ -34,6 +34,10 @@ def as_utc(moment: datetime) -> datetime:
 
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Times Rapport stores and compares. Outside them, moving a time by a zone offset or a
+# cadence's delay can leave datetime's range (OverflowError), and no customer history
+# is from before 1970 or after 9000.
+MIN_YEAR, MAX_YEAR = 1970, 9000
 
 
 def parse_time(text: str) -> datetime:
@@ -41,9 +45,19 @@ def parse_time(text: str) -> datetime:
     value = text.strip()
     try:
         if _DATE_ONLY.fullmatch(value):
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
+            moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        else:
+            moment = as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except (ValueError, OverflowError):
         raise ValueError(
             f"{text!r} is not a time (use ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z)"
         ) from None
+    if not in_range(moment):
+        raise ValueError(
+            f"{text!r} is not a time Rapport accepts (years {MIN_YEAR} to {MAX_YEAR} only)"
+        )
+    return moment
+
+
+def in_range(moment: datetime) -> bool:
+    return MIN_YEAR <= moment.year <= MAX_YEAR

@@ -82,3 +82,36 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) ->
     ]
     errors = [process.communicate(timeout=120)[1] for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["preview", "--at", "9999-12-31T23:00:00-05:00"],
+            "Invalid value for '--at': '9999-12-31T23:00:00-05:00' is not a time"
+            " (use ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z)",
+        ),
+        (
+            ["run", "--once", "--at", "0001-01-01T00:00:00+01:00"],
+            "Invalid value for '--at': '0001-01-01T00:00:00+01:00' is not a time"
+            " (use ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z)",
+        ),
+        (
+            ["simulate", "--start", "1900-01-01", "--end", "2026-01-01"],
+            "Invalid value for '--start': '1900-01-01' is not a time Rapport accepts"
+            " (years 1970 to 9000 only)",
+        ),
+        (
+            ["simulate", "--start", "2026-01-01", "--end", "9500-01-01"],
+            "Invalid value for '--end': '9500-01-01' is not a time Rapport accepts"
+            " (years 1970 to 9000 only)",
+        ),
+    ],
+)
+def test_times_out_of_range_are_usage_errors(
+    run_cli: RunCli, args: list[str], message: str
+) -> None:
+    code, _, err = run_cli(*args)
+    assert code == 2
+    assert err.splitlines()[-1] == f"Error: {message}"

@@ -113,3 +113,23 @@ def test_zones_naming_a_folder_or_too_long_are_row_problems(
         f"c.csv:3: field 'timezone': 'America' {hint}",
         f"c.csv:4: field 'timezone': {long_zone!r} {hint}",
     ]
+
+
+def test_out_of_range_times_reject_their_rows_and_exit_1(tmp_path: Path, run_cli: RunCli) -> None:
+    (tmp_path / "c.csv").write_text(
+        "id,handle,consent_at\n1,ann,9999-12-31T23:00:00-05:00\n2,bob,2025-01-01\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "e.csv").write_text(
+        "customer_id,type,occurred_at\n2,visit,0001-01-01T00:00:00+01:00\n2,visit,2026-03-01\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("import", "customers", "c.csv")
+    assert (code, out) == (1, "c.csv: read 2, inserted 1, updated 0, unchanged 0, rejected 1\n")
+    assert err == (
+        "c.csv:2: field 'consent_at': '9999-12-31T23:00:00-05:00' is not a time"
+        " (use ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z)\n"
+    )
+    code, out, err = run_cli("import", "events", "e.csv")
+    assert (code, out) == (1, "e.csv: read 2, inserted 1, updated 0, unchanged 0, rejected 1\n")
+    assert err.startswith("e.csv:2: field 'occurred_at': '0001-01-01T00:00:00+01:00' is not")

@@ -206,3 +206,30 @@ def test_numbers_are_parsed_only_when_nothing_is_lost(text: str) -> None:
         assert float(text) == value and "e" not in text
     else:
         assert value == text
+
+
+NOT_A_TIME = "is not a time (use ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z)"
+OUT_OF_RANGE = "is not a time Rapport accepts (years 1970 to 9000 only)"
+
+
+def test_times_past_the_ends_of_the_calendar_are_row_problems(
+    known: Database, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "e.csv",
+        "customer_id,type,occurred_at\n"
+        "7,visit,9999-12-31T23:00:00-05:00\n"
+        "7,visit,0001-01-01T00:00:00+01:00\n"
+        "7,visit,9001-01-01\n"
+        "7,visit,1969-12-31T23:59:59Z\n"
+        "7,visit,2026-03-01\n",
+    )
+    summary = import_events(known, path)
+    assert [str(p) for p in summary.problems] == [
+        f"{path}:2: field 'occurred_at': '9999-12-31T23:00:00-05:00' {NOT_A_TIME}",
+        f"{path}:3: field 'occurred_at': '0001-01-01T00:00:00+01:00' {NOT_A_TIME}",
+        f"{path}:4: field 'occurred_at': '9001-01-01' {OUT_OF_RANGE}",
+        f"{path}:5: field 'occurred_at': '1969-12-31T23:59:59Z' {OUT_OF_RANGE}",
+    ]
+    assert (summary.inserted, summary.rejected) == (1, 4)

@@ -26,7 +26,7 @@ class TimeParam(click.ParamType):
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> datetime:
         if isinstance(value, datetime):
-            return clock.as_utc(value)
+            value = value.isoformat()  # same checks (range, overflow) as a typed value
         try:
             return clock.parse_time(str(value))
         except ValueError as exc:

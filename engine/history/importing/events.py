@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Insert, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from engine import clock
 from engine.history.db import Database
 from engine.history.importing import values as v
 from engine.history.importing.reading import Source, open_source
@@ -156,12 +157,15 @@ def _time(value: Any) -> datetime:
     if type(value) is str:
         try:
             moment = datetime.fromisoformat(value)
-        except ValueError:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            elif moment.tzinfo is not UTC:
+                moment = moment.astimezone(UTC)
+        except (ValueError, OverflowError):
             pass
         else:
-            if moment.tzinfo is None:
-                return moment.replace(tzinfo=UTC)
-            return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+            if clock.in_range(moment):
+                return moment
     checked = v.time("occurred_at", value, required=True)
     assert checked is not None
     return checked
