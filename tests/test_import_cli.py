@@ -133,3 +133,14 @@ def test_out_of_range_times_reject_their_rows_and_exit_1(tmp_path: Path, run_cli
     code, out, err = run_cli("import", "events", "e.csv")
     assert (code, out) == (1, "e.csv: read 2, inserted 1, updated 0, unchanged 0, rejected 1\n")
     assert err.startswith("e.csv:2: field 'occurred_at': '0001-01-01T00:00:00+01:00' is not")
+
+
+def test_an_unclosed_quote_exits_1_and_keeps_the_rows_before(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    (tmp_path / "c.csv").write_text('id,handle,city\n1,ann,Paris\n2,bob,"Lyon\n3,cy,Nice\n')
+    code, out, err = run_cli("import", "customers", "c.csv")
+    assert (code, out) == (1, "c.csv: read 2, inserted 1, updated 0, unchanged 0, rejected 1\n")
+    assert err == (
+        "c.csv:3: has a quote that is never closed (every later line was read into one cell)\n"
+    )

@@ -233,3 +233,36 @@ def test_times_past_the_ends_of_the_calendar_are_row_problems(
         f"{path}:5: field 'occurred_at': '1969-12-31T23:59:59Z' {OUT_OF_RANGE}",
     ]
     assert (summary.inserted, summary.rejected) == (1, 4)
+
+
+def test_an_unclosed_quote_is_a_problem_on_its_first_line(known: Database, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "e.csv",
+        "customer_id,type,occurred_at,note\n"
+        "7,a,2026-03-02,fine\n"
+        '7,b,2026-03-02,"x"y\n'
+        "7,c,2026-03-02,fine\n"
+        '7,d,2026-03-02,"oops\n'
+        "7,e,2026-03-02,fine\n"
+        "7,f,2026-03-02,fine\n",
+    )
+    summary = import_events(known, path)
+    assert [str(p) for p in summary.problems] == [
+        f"{path}:3: is not valid CSV (',' expected after '\"')",
+        f"{path}:5: has a quote that is never closed (every later line was read into one cell)",
+    ]
+    assert [e.type for e in events(known)] == ["a", "c"]
+
+
+def test_unnamed_columns_may_only_hold_empty_cells(known: Database, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "e.csv",
+        "customer_id,type,occurred_at,,\n7,a,2026-03-01,,\n7,b,2026-03-01\n7,c,2026-03-01,,x\n",
+    )
+    summary = import_events(known, path)
+    assert [str(p) for p in summary.problems] == [
+        f"{path}:4: has 'x' in column 5, which has no name in the header"
+    ]
+    assert [(e.type, e.properties) for e in events(known)] == [("a", {}), ("b", {})]

@@ -66,17 +66,36 @@ class Source:
             raise RapportError(f"{self.display}: unreadable CSV ({exc})") from None
 
     def _csv_rows(self) -> Iterator[Row]:
-        reader = csv.reader(self._text)
+        # strict: an unclosed quote is an error at the end, not every later row in one cell
+        reader = csv.reader(self._text, strict=True)
         next(reader, None)  # the header, already read by open_source
-        width, columns, line = len(self.columns), self.columns, 1
-        for cells in reader:
-            start, line = line + 1, reader.line_num
-            if not cells:
+        line = 1
+        while True:
+            start = line + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                line = reader.line_num
+                yield start, _csv_problem(exc)
                 continue
-            if len(cells) > width:
-                yield start, f"has {len(cells)} cells but the header has {width} columns"
+            line = reader.line_num
+            if cells:
+                yield start, self._cells(cells)
+
+    def _cells(self, cells: list[str]) -> dict[str, Any] | str:
+        width, columns = len(self.columns), self.columns
+        if len(cells) > width:
+            return f"has {len(cells)} cells but the header has {width} columns"
+        named = {}
+        for number, (column, cell) in enumerate(zip(columns, cells, strict=False), start=1):
+            if cell == "":
                 continue
-            yield start, {k: v for k, v in zip(columns, cells, strict=False) if v != ""}
+            if not column:
+                return f"has {cell!r} in column {number}, which has no name in the header"
+            named[column] = cell
+        return named
 
     def _jsonl_rows(self) -> Iterator[Row]:
         for number, line in enumerate(self._text, start=1):
@@ -93,14 +112,24 @@ class Source:
             yield number, {k: v for k, v in value.items() if v is not None}
 
 
+def _csv_problem(exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc):
+        return "has a quote that is never closed (every later line was read into one cell)"
+    return f"is not valid CSV ({exc})"
+
+
 def _header(display: str, text: IO[str]) -> tuple[str, ...]:
-    first = next(csv.reader(text), None)
+    """The column names. Unnamed columns (a spreadsheet's trailing commas) are allowed."""
+    try:
+        first = next(csv.reader(text, strict=True), None)
+    except csv.Error as exc:
+        raise InvalidInput([Problem(display, 1, 0, f"the header {_csv_problem(exc)}")]) from None
     if first is None:
         return ()
     columns = tuple(c.strip() for c in first)
     seen: set[str] = set()
     for column in columns:
-        if column in seen:
+        if column and column in seen:
             raise InvalidInput([Problem(display, 1, 0, f"column {column!r} appears twice")])
         seen.add(column)
     return columns
