@@ -266,3 +266,26 @@ def test_unnamed_columns_may_only_hold_empty_cells(known: Database, tmp_path: Pa
         f"{path}:4: has 'x' in column 5, which has no name in the header"
     ]
     assert [(e.type, e.properties) for e in events(known)] == [("a", {}), ("b", {})]
+
+
+def test_jsonl_fields_that_are_lists_or_objects_are_row_problems(
+    known: Database, tmp_path: Path
+) -> None:
+    rows = [
+        {"customer_id": "7", "type": ["x"], "occurred_at": "2026-03-01"},
+        {"customer_id": "7", "type": {"a": 1}, "occurred_at": "2026-03-01"},
+        {"customer_id": ["7"], "type": "x", "occurred_at": "2026-03-01"},
+        {"handle": {"h": "bob"}, "type": "x", "occurred_at": "2026-03-01"},
+        {"customer_id": "7", "type": "x", "occurred_at": "2026-03-01", "id": [1]},
+        {"customer_id": "7", "type": "ok", "occurred_at": "2026-03-01"},
+    ]
+    path = write(tmp_path, "e.jsonl", "".join(json.dumps(row) + "\n" for row in rows))
+    summary = import_events(known, path)
+    assert [str(p) for p in summary.problems] == [
+        f"{path}:1: field 'type': ['x'] is not text",
+        f"{path}:2: field 'type': {{'a': 1}} is not text",
+        f"{path}:3: field 'customer_id': ['7'] is not text",
+        f"{path}:4: field 'handle': {{'h': 'bob'}} is not text",
+        f"{path}:5: field 'id': [1] is not text",
+    ]
+    assert [e.type for e in events(known)] == ["ok"]

@@ -106,7 +106,7 @@ class _RowParser:
             pk, ext = self.directory.resolve(cells)
         assert isinstance(ext, str)
         kind = cells.get("type")
-        if kind not in self.types:
+        if type(kind) is not str or kind not in self.types:  # JSONL may give a list: unhashable
             kind = v.event_type("type", kind)
             self.types.add(kind)
         assert isinstance(kind, str)
