@@ -126,7 +126,9 @@ def _database_customers(url: str) -> list[dict[str, Any]]:
     database = Database.open(url, upgrade=False)
     try:
         with database.read() as session:
-            rows = session.scalars(select(Customer).order_by(Customer.id).limit(SAMPLE_LIMIT))
+            # every message starts with @handle: a customer without one is never messaged
+            query = select(Customer).where(Customer.handle.is_not(None))
+            rows = session.scalars(query.order_by(Customer.id).limit(SAMPLE_LIMIT))
             return [
                 {
                     "id": row.external_id,
