@@ -115,3 +115,8 @@ def test_times_out_of_range_are_usage_errors(
     code, _, err = run_cli(*args)
     assert code == 2
     assert err.splitlines()[-1] == f"Error: {message}"
+
+
+def test_import_customers_help_says_a_partial_file_keeps_other_columns() -> None:
+    result = CliRunner().invoke(cli, ["import", "customers", "--help"], terminal_width=200)
+    assert "only the file's columns are updated" in " ".join(result.output.split())

@@ -146,3 +146,42 @@ def test_unknown_extension_names_the_accepted_ones(db: Database, tmp_path: Path)
     assert str(error.value) == (
         f"{path}: cannot tell the format from the extension (use a .csv or .jsonl file)"
     )
+
+
+def test_a_partial_file_updates_only_its_columns(db: Database, tmp_path: Path) -> None:
+    full = HEADER + "1,ann,Ann Lee,Europe/Paris,prospect,2025-01-01,Paris,gold,75001\n"
+    import_customers(db, write(tmp_path, "full.csv", full))
+    partial = write(tmp_path, "tier.csv", "id,tier,zip\n1,silver,\n")
+    summary = import_customers(db, partial)
+    assert (summary.updated, summary.unchanged) == (1, 0)
+    ann = customers(db)["1"]
+    assert (ann.handle, ann.name, ann.timezone, ann.kind) == (
+        "ann",
+        "Ann Lee",
+        "Europe/Paris",
+        "prospect",
+    )
+    assert ann.consent_at == datetime(2025, 1, 1, tzinfo=UTC)
+    assert ann.attributes == {"city": "Paris", "tier": "silver"}  # zip: an empty cell clears
+    assert import_customers(db, partial).unchanged == 1
+
+
+def test_a_partial_jsonl_row_updates_only_its_keys(db: Database, tmp_path: Path) -> None:
+    first = {"id": "1", "handle": "ann", "name": "Ann", "attributes": {"tier": "gold", "n": 1}}
+    import_customers(db, write(tmp_path, "a.jsonl", json.dumps(first) + "\n"))
+    later = {"id": "1", "name": None, "attributes": {"tier": "silver"}, "city": "Oslo"}
+    import_customers(db, write(tmp_path, "b.jsonl", json.dumps(later) + "\n"))
+    ann = customers(db)["1"]
+    assert (ann.handle, ann.name) == ("ann", "Ann")
+    assert ann.attributes == {"tier": "silver", "n": 1, "city": "Oslo"}
+
+
+def test_a_new_customer_from_a_partial_file_gets_the_defaults(db: Database, tmp_path: Path) -> None:
+    import_customers(db, write(tmp_path, "c.csv", "id,tier\n9,gold\n"))
+    new = customers(db)["9"]
+    assert (new.handle, new.name, new.kind, new.attributes) == (
+        None,
+        None,
+        "customer",
+        {"tier": "gold"},
+    )

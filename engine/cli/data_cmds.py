@@ -76,7 +76,15 @@ def import_group() -> None:
 @import_group.command(name="customers")
 @click.argument("file", type=click.Path(dir_okay=False))
 def import_customers_cmd(file: str) -> None:
-    """Upsert customers by id: id, handle, name, timezone, kind, consent_at, attributes…"""
+    """Upsert customers by id: id, handle, name, timezone, kind, consent_at, attributes…
+
+    \b
+    Columns: id (required), handle, name, timezone, kind, consent_at, consent_source;
+    every other column is an attribute.
+    A customer already stored keeps what the file does not mention: only the file's
+    columns are updated (an empty cell clears that column or attribute); other
+    attributes are kept. In JSONL, a row's keys are its columns (null = not given).
+    """
     from engine.history.importing import import_customers
 
     db = app().database

@@ -2,7 +2,8 @@
 
 Rows are taken in file order: a handle belongs to the customer who holds it at that row, so
 a file may move a handle from one customer to another (the later row wins only after the
-earlier holder let it go). Unchanged rows are counted, not rewritten.
+earlier holder let it go). Unchanged rows are counted, not rewritten. A file sets only the
+columns it has: re-importing a file of ids and one attribute keeps everything else.
 """
 
 from __future__ import annotations
@@ -31,16 +32,30 @@ FIELDS = ("handle", "handle_key", "name", "timezone", "kind", "consent_at", "con
 CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
 
 
+# What a new customer has for a column its file does not have.
+NEW_CUSTOMER: dict[str, Any] = {f: None for f in FIELDS} | {"kind": "customer"}
+
+
 @dataclass(frozen=True)
 class CustomerRow:
+    """One row's changes. Only the columns the file has are in `fields`, so a file with
+    just id and tier does not wipe the names, zones and consent an earlier import set."""
+
     line: int
     external_id: str
-    fields: dict[str, Any]  # FIELDS + attributes
+    fields: dict[str, Any]  # the FIELDS the file has
+    attributes: dict[str, Any]  # attributes to set
+    cleared: frozenset[str] = frozenset()  # attribute columns with an empty cell
+
+    def inserted(self) -> dict[str, Any]:
+        return {**NEW_CUSTOMER, **self.fields, "attributes": self.attributes}
+
+    def merged(self, old: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: x for k, x in (old["attributes"] or {}).items() if k not in self.cleared}
+        return {**old, **self.fields, "attributes": {**kept, **self.attributes}}
 
 
-def parse_customer(line: int, cells: dict[str, Any], typed: bool) -> CustomerRow:
-    """One row to a CustomerRow, or RowError for its first bad field."""
-    handle = v.handle("handle", cells.get("handle"))
+def _attributes(cells: dict[str, Any], typed: bool) -> dict[str, Any]:
     attributes: dict[str, Any] = {}
     if typed and "attributes" in cells:
         given = cells["attributes"]
@@ -51,19 +66,43 @@ def parse_customer(line: int, cells: dict[str, Any], typed: bool) -> CustomerRow
         if key in COLUMNS or (typed and key == "attributes"):
             continue
         attributes[key] = v.json_value(key, value) if typed else v.parse_cell(key, value)
+    return attributes
+
+
+_CHECKS: dict[str, Any] = {
+    "name": v.name,
+    "timezone": v.timezone,
+    "kind": v.kind,
+    "consent_at": lambda field, value: v.time(field, value, required=False),
+    "consent_source": v.name,
+}
+
+
+def parse_customer(
+    line: int, cells: dict[str, Any], typed: bool, header: tuple[str, ...] = ()
+) -> CustomerRow:
+    """One row to a CustomerRow, or RowError for its first bad field.
+
+    The columns a row sets are the CSV header's (an empty cell clears that column) or, in
+    JSONL, the row's own keys (a null is the same as an absent key).
+    """
+    present = set(header) if header else set(cells)
+    handle = v.handle("handle", cells.get("handle"))
+    attributes = _attributes(cells, typed)
+    fields: dict[str, Any] = {}
+    if "handle" in present:
+        fields["handle"] = handle
+        fields["handle_key"] = v.handle_key(handle) if handle else None
+    for column, check in _CHECKS.items():
+        if column in present:
+            fields[column] = check(column, cells.get(column))
+    cleared = frozenset(c for c in header if c and c not in COLUMNS and c not in cells)
     return CustomerRow(
         line,
         v.external_id("id", cells.get("id"), "every customer needs an id"),
-        {
-            "handle": handle,
-            "handle_key": v.handle_key(handle) if handle else None,
-            "name": v.name("name", cells.get("name")),
-            "timezone": v.timezone("timezone", cells.get("timezone")),
-            "kind": v.kind("kind", cells.get("kind")),
-            "consent_at": v.time("consent_at", cells.get("consent_at"), required=False),
-            "consent_source": v.name("consent_source", cells.get("consent_source")),
-            "attributes": attributes,
-        },
+        fields,
+        attributes,
+        cleared,
     )
 
 
@@ -74,7 +113,7 @@ def _parsed(source: Source, summary: ImportSummary) -> Iterator[CustomerRow]:
             summary.reject(line, cells)
             continue
         try:
-            yield parse_customer(line, cells, source.typed)
+            yield parse_customer(line, cells, source.typed, source.columns)
         except v.RowError as exc:
             summary.reject(line, str(exc))
 
@@ -95,7 +134,7 @@ class _Batch:
 
     def __init__(self, session: Session, rows: list[CustomerRow]) -> None:
         ids = {r.external_id for r in rows}
-        keys = {r.fields["handle_key"] for r in rows if r.fields["handle_key"]}
+        keys = {r.fields["handle_key"] for r in rows if r.fields.get("handle_key")}
         cols = [CUSTOMERS.c.id, CUSTOMERS.c.external_id, CUSTOMERS.c.attributes]
         cols += [CUSTOMERS.c[f] for f in FIELDS]
         found = session.execute(select(*cols).where(CUSTOMERS.c.external_id.in_(ids)))
@@ -111,28 +150,30 @@ class _Batch:
         self.handles_moved = False
 
     def take(self, row: CustomerRow, summary: ImportSummary) -> None:
-        ext, new = row.external_id, row.fields
-        key = new["handle_key"]
+        ext = row.external_id
+        key = row.fields.get("handle_key")
         holder = self.owner.get(key) if key else None
         if holder is not None and holder != ext:
             summary.reject(
                 row.line,
-                f"field 'handle': '@{new['handle']}' already belongs to customer {holder!r} "
-                f"(this row is customer {ext!r}; handles are unique, ignoring case)",
+                f"field 'handle': '@{row.fields['handle']}' already belongs to customer"
+                f" {holder!r} (this row is customer {ext!r}; handles are unique, ignoring case)",
             )
             return
         old = self.state.get(ext)
         if old is None:
             summary.inserted += 1
-            self.inserts[ext] = self.state[ext] = {"external_id": ext, **new}
-        elif all(old[f] == new[f] for f in (*FIELDS, "attributes")):
-            summary.unchanged += 1
-            return
+            self.inserts[ext] = self.state[ext] = {"external_id": ext, **row.inserted()}
+            key = self.state[ext]["handle_key"]
         else:
+            merged = row.merged(old)
+            if all(old[f] == merged[f] for f in _WRITTEN):
+                summary.unchanged += 1
+                return
             summary.updated += 1
-            merged = {**old, **new}
             self.state[ext] = merged
             (self.inserts if ext in self.inserts else self.updates)[ext] = merged
+            key = merged["handle_key"]
             if old["handle_key"] and old["handle_key"] != key:
                 self.owner.pop(old["handle_key"], None)
                 self.handles_moved = True
