@@ -1,7 +1,8 @@
 """config.yaml -> frozen Settings. Strict: unknown keys and wrong types are positioned errors.
 
 Defaults live here and only here (DESIGN §6: every policy key is optional; absent means
-no such limit). RAPPORT_DATABASE_URL wins over the file's `database`.
+no such limit). RAPPORT_DATABASE_URL wins over the file's `database` and is taken as
+given; a relative SQLite path in the file is relative to the file's folder.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from engine.durations import DURATION_HINT, parse_duration
 from engine.errors import InvalidInput, Problem
@@ -227,6 +231,20 @@ def _policy(data: dict[str, Any]) -> Policy:
     )
 
 
+def beside(url: str, project_dir: Path) -> str:
+    """A relative SQLite path in config.yaml is relative to the config file, not the cwd:
+    a daemon started from another folder must use the same ledger as the CLI."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # Database.open names the bad URL
+    path = parsed.database or ""
+    relative = path not in ("", ":memory:") and not Path(path).is_absolute()
+    if parsed.get_backend_name() != "sqlite" or not relative or "uri" in parsed.query:
+        return url
+    return parsed.set(database=str(project_dir / path)).render_as_string(hide_password=False)
+
+
 def _semantic_problems(doc: Document) -> list[Problem]:
     """What the schema cannot say: real time zones, real clock times, sane percentages."""
     data, problems = doc.data, []
@@ -276,7 +294,8 @@ def settings_from_document(doc: Document, project_dir: Path) -> Settings:
     schedule = data.get("schedule", {})
     defaults = Settings()
     return Settings(
-        database=os.environ.get("RAPPORT_DATABASE_URL") or data.get("database", DEFAULT_DATABASE),
+        database=os.environ.get("RAPPORT_DATABASE_URL")
+        or beside(data.get("database", DEFAULT_DATABASE), project_dir),
         timezone=data.get("timezone", DEFAULT_TIMEZONE),
         brand=_brand(data.get("brand", {})),
         policy=_policy(data.get("policy", {})),

@@ -24,3 +24,28 @@ def test_a_zone_naming_a_folder_or_too_long_is_a_problem(tmp_path: Path, zone: s
         f"config.yaml:1:11: timezone: {zone!r} is not an IANA time zone"
         " (e.g. America/Los_Angeles, Europe/Paris)"
     ]
+
+
+def test_a_relative_sqlite_path_is_beside_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RAPPORT_DATABASE_URL", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "config.yaml").write_text("database: sqlite:///data/rapport.db\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(project / "config.yaml").database == (
+        f"sqlite:///{project / 'data' / 'rapport.db'}"
+    )
+    (project / "config.yaml").write_text("timezone: UTC\n")  # the default database too
+    assert load_settings(project / "config.yaml").database == (
+        f"sqlite:///{project / 'rapport.db'}"
+    )
+
+
+def test_rapport_database_url_is_taken_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAPPORT_DATABASE_URL", "sqlite:///here.db")
+    (tmp_path / "config.yaml").write_text("database: sqlite:///data/rapport.db\n")
+    assert load_settings(tmp_path / "config.yaml").database == "sqlite:///here.db"

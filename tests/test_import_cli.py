@@ -155,3 +155,20 @@ def test_validate_samples_only_customers_with_a_handle(tmp_path: Path, run_cli: 
     code, out, err = run_cli("validate", cwd=ROOT)
     assert (code, err) == (0, "")
     assert out.startswith("OK:")
+
+
+def test_a_command_run_elsewhere_uses_the_database_beside_its_config(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / "config.yaml").write_text("database: sqlite:///rapport.db\n")
+    (elsewhere / "c.csv").write_text("id,handle\n1,ann\n")
+    code, _, err = run_cli(
+        "--config", str(project / "config.yaml"), "import", "customers", "c.csv",
+        cwd=elsewhere, env={"RAPPORT_DATABASE_URL": ""},
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert count(project / "rapport.db", "customers") == 1
+    assert not (elsewhere / "rapport.db").exists()
