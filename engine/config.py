@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from engine.durations import DURATION_HINT, parse_duration
 from engine.errors import InvalidInput, Problem
 from engine.percent import PERCENT_HINT, parse_percent
-from engine.schema_check import schema_problems
+from engine.schema_check import dotted, schema_problems
 from engine.yamlpos import Document, Positions, load_document
 
 DEFAULT_DATABASE = "sqlite:///rapport.db"
@@ -202,6 +203,11 @@ def _duration(data: dict[str, Any], key: str) -> timedelta | None:
     return parse_duration(data[key]) if key in data else None
 
 
+def _or_default(value: timedelta | None, default: timedelta) -> timedelta:
+    """`retention: {decisions: 0d}` means keep none; `or` would read 0d as absent."""
+    return value if value is not None else default
+
+
 def _quiet_hours(text: str | None) -> QuietHours | None:
     if text is None:
         return None
@@ -245,6 +251,52 @@ def beside(url: str, project_dir: Path) -> str:
     return parsed.set(database=str(project_dir / path)).render_as_string(hide_password=False)
 
 
+# Ten years: longer would only push times past datetime's range (absent = no limit).
+MAX_DURATION = timedelta(days=3650)
+
+
+def _section(data: Any, key: str) -> dict[str, Any]:
+    found = data.get(key) if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _durations(data: Any) -> Iterator[tuple[tuple[str | int, ...], Any, bool]]:
+    """(path, value, must be positive) for every duration in the file."""
+    policy = _section(data, "policy")
+    for key in ("min_gap", "complaint_block"):
+        if key in policy:
+            yield ("policy", key), policy[key], False
+    caps = policy.get("caps")
+    for i, cap in enumerate(caps if isinstance(caps, list) else []):
+        if isinstance(cap, dict) and "per" in cap:
+            yield ("policy", "caps", i, "per"), cap["per"], True  # a cap per 0s: a zero window
+    for section, positive in (("schedule", True), ("retention", False)):
+        for key, value in _section(data, section).items():
+            yield (section, key), value, positive  # schedule 0s: a busy loop
+
+
+def _duration_problems(doc: Document) -> list[Problem]:
+    """Durations the schema's pattern lets through: too big for a timedelta, or zero where a
+    zero means a busy loop or an empty window."""
+    problems = []
+    for path, value, positive in _durations(doc.data):
+        if not isinstance(value, str) or not re.fullmatch(_DURATION["pattern"], value):
+            continue  # the schema already said so
+        where = dotted(path)
+        try:
+            length = parse_duration(value)
+        except ValueError as exc:
+            problems.append(doc.problem(path, f"{where}: {exc}"))
+            continue
+        if positive and length < timedelta(seconds=1):
+            problems.append(doc.problem(path, f"{where}: {value!r} is too short (use at least 1s)"))
+        elif length > MAX_DURATION:
+            problems.append(
+                doc.problem(path, f"{where}: {value!r} is too long (use at most 3650d)")
+            )
+    return problems
+
+
 def _semantic_problems(doc: Document) -> list[Problem]:
     """What the schema cannot say: real time zones, real clock times, sane percentages."""
     data, problems = doc.data, []
@@ -279,7 +331,7 @@ def _semantic_problems(doc: Document) -> list[Problem]:
             problems.append(
                 doc.problem(("policy", "global_holdout"), f"policy.global_holdout: {exc}")
             )
-    return problems
+    return problems + _duration_problems(doc)
 
 
 def settings_from_document(doc: Document, project_dir: Path) -> Settings:
@@ -301,8 +353,9 @@ def settings_from_document(doc: Document, project_dir: Path) -> Settings:
         policy=_policy(data.get("policy", {})),
         x=XChannel(**x),
         schedule=Schedule(**{k: parse_duration(v) for k, v in schedule.items()}),
-        decision_retention=_duration(data.get("retention", {}), "decisions")
-        or defaults.decision_retention,
+        decision_retention=_or_default(
+            _duration(data.get("retention", {}), "decisions"), defaults.decision_retention
+        ),
         project_dir=project_dir,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,27 @@ def test_rapport_database_url_is_taken_as_given(
     monkeypatch.setenv("RAPPORT_DATABASE_URL", "sqlite:///here.db")
     (tmp_path / "config.yaml").write_text("database: sqlite:///data/rapport.db\n")
     assert load_settings(tmp_path / "config.yaml").database == "sqlite:///here.db"
+
+
+def test_zero_retention_means_keep_none(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("retention: {decisions: 0d}\n")
+    assert load_settings(tmp_path / "config.yaml").decision_retention == timedelta(0)
+
+
+def test_durations_that_would_stall_or_overflow_are_problems(tmp_path: Path) -> None:
+    text = (
+        "policy:\n"
+        "  caps: [{max: 1, per: 0d}]\n"
+        "  min_gap: 99999999999999w\n"
+        "  complaint_block: 1000000w\n"
+        "schedule: {evaluate_every: 0s, deliver_every: 0m, poll_x_every: 1s}\n"
+        "retention: {decisions: 0d}\n"
+    )
+    assert problems_of(tmp_path, text) == [
+        "config.yaml:2:24: policy.caps[0].per: '0d' is too short (use at least 1s)",
+        "config.yaml:3:12: policy.min_gap: '99999999999999w' is not a duration"
+        " (use a whole number and a unit, e.g. 45s, 30m, 12h, 2d, 3w)",
+        "config.yaml:4:20: policy.complaint_block: '1000000w' is too long (use at most 3650d)",
+        "config.yaml:5:28: schedule.evaluate_every: '0s' is too short (use at least 1s)",
+        "config.yaml:5:47: schedule.deliver_every: '0m' is too short (use at least 1s)",
+    ]
