@@ -68,7 +68,7 @@ def test_validate_reports_config_and_rule_problems_together(
     code, out, _ = run_cli("validate", cwd=project)
     assert code == 1
     assert out.splitlines() == [
-        "config.yaml:7:3: 'min_gapp' is not a key of policy; did you mean 'min_gap'?",
+        "config.yaml:8:3: 'min_gapp' is not a key of policy; did you mean 'min_gap'?",
         "rules/win-back.yaml:11:10: holdout: 10 is not a percentage "
         "(use a percentage between 0% and 100%, e.g. 10% or 2.5%)",
     ]
