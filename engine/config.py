@@ -369,7 +369,15 @@ def load_settings(
         if required or str(path) != "config.yaml":
             raise InvalidInput([Problem(str(path), 0, 0, "no such config file (check --config)")])
         return settings_from_document(Document(str(path), {}, Positions()), Path.cwd())
-    doc, problems = load_document(file.read_text(encoding="utf-8"), str(path))
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            [Problem(str(path), 0, 0, "not UTF-8 text (save it as UTF-8)")]
+        ) from None
+    except OSError as exc:  # a folder, no permission…
+        raise InvalidInput([Problem(str(path), 0, 0, f"cannot read ({exc.strerror})")]) from None
+    doc, problems = load_document(text, str(path))
     if problems or doc is None:
         raise InvalidInput(problems)
     return settings_from_document(doc, file.resolve().parent)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from engine.clock import as_utc
+from engine.errors import RapportError
 
 CUSTOMER_COLUMNS = (
     "id", "handle", "name", "timezone", "kind", "consent_at",
@@ -261,7 +262,13 @@ def write_files(
     out: Path, *, customers: int, seed: int, end: datetime, mean_events: float = 6.0
 ) -> DemoFiles:
     """Write out/customers.csv and out/events.csv (LF line ends, UTF-8)."""
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, no permission…
+        raise RapportError(
+            f"--out {out}: cannot create the folder ({exc.strerror})",
+            hint="choose a folder path that is not a file",
+        ) from None
     customers_file, events_file = out / "customers.csv", out / "events.csv"
     event_count = 0
     with (

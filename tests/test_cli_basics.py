@@ -120,3 +120,43 @@ def test_times_out_of_range_are_usage_errors(
 def test_import_customers_help_says_a_partial_file_keeps_other_columns() -> None:
     result = CliRunner().invoke(cli, ["import", "customers", "--help"], terminal_width=200)
     assert "only the file's columns are updated" in " ".join(result.output.split())
+
+
+def test_a_config_file_that_is_not_utf8_is_named(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_bytes(b"timezone: Europe/Paris # caf\xe9\n")
+    code, _, err = run_cli("--config", "config.yaml", "db", "upgrade")
+    assert (code, err) == (1, "error: config.yaml: not UTF-8 text (save it as UTF-8)\n")
+
+
+def test_out_paths_inside_a_file_are_errors(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "a_file").write_text("x")
+    code, _, err = run_cli(
+        "simulate", "--start", "2026-01-01", "--end", "2026-01-02", "--out", "a_file/x.json"
+    )
+    assert (code, err) == (
+        1,
+        "error: --out a_file/x.json: a_file is not a folder (create it or choose another path)\n",
+    )
+    code, _, err = run_cli("demo-data", "--customers", "1", "--out", "a_file/sub")
+    assert (code, err) == (
+        1,
+        "error: --out a_file/sub: cannot create the folder (Not a directory)"
+        " (choose a folder path that is not a file)\n",
+    )
+
+
+def test_simulate_end_before_start_is_a_usage_error(run_cli: RunCli) -> None:
+    code, _, err = run_cli("simulate", "--start", "2026-02-01", "--end", "2026-01-01")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "Error: Invalid value for --end: 2026-01-01T00:00:00+00:00 is before --start"
+        " 2026-02-01T00:00:00+00:00"
+    )
+    code, _, err = run_cli(
+        "simulate", "--start", "2026-01-01", "--end", "2026-01-02", "--every", "0s"
+    )
+    assert code == 2
+    assert (
+        err.splitlines()[-1]
+        == "Error: Invalid value for --every: '0s' is out of range (use 1s to 3650d)"
+    )

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
 from engine import clock
 from engine.cli.context import app, not_built
+from engine.errors import RapportError
 
 
 class TimeParam(click.ParamType):
@@ -34,6 +35,23 @@ class TimeParam(click.ParamType):
 
 
 TIME = TimeParam()
+
+
+def writable_file(out: str) -> None:
+    """--out must name a file in an existing folder (its parent is not a file)."""
+    folder = Path(out).parent
+    if not folder.is_dir():
+        raise RapportError(
+            f"--out {out}: {folder} is not a folder", hint="create it or choose another path"
+        )
+
+
+def write_output(out: str, text: str) -> None:
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RapportError(f"--out {out}: cannot write ({exc.strerror})") from None
+
 
 WORKERS = click.option(
     "--workers",
@@ -150,6 +168,16 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
         step = parse_duration(every)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from None
+    if not timedelta(seconds=1) <= step <= timedelta(days=3650):
+        raise click.BadParameter(
+            f"{every!r} is out of range (use 1s to 3650d)", param_hint="--every"
+        )
+    if end < start:
+        raise click.BadParameter(
+            f"{end.isoformat()} is before --start {start.isoformat()}", param_hint="--end"
+        )
+    if out:
+        writable_file(out)  # before the replay, not after minutes of it
     ctx = app()
     summaries, decisions = simulate(ctx.database, ctx.settings, start=start, end=end, every=step)
     rows = preview_rows(decisions, include_all=False)
@@ -166,7 +194,7 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
             console.print(summary.text(), markup=False, highlight=False)
         output = console.export_text()
     if out:
-        Path(out).write_text(output, encoding="utf-8")
+        write_output(out, output)
         click.echo(f"{len(rows)} messages over {len(summaries)} evaluations written to {out}")
     else:
         click.echo(output, nl=False)
