@@ -185,3 +185,25 @@ def test_a_new_customer_from_a_partial_file_gets_the_defaults(db: Database, tmp_
         "customer",
         {"tier": "gold"},
     )
+
+
+def test_problems_are_reported_in_row_order_with_handle_clashes(
+    db: Database, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "c.csv", "id,handle,kind\n1,ann,\n2,ANN,\n3,bob,vip\n")
+    summary = import_customers(db, path)
+    assert [p.line for p in summary.problems] == [3, 4]
+
+
+def test_nan_and_infinity_are_row_problems(db: Database, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "c.jsonl",
+        '{"id": "1", "score": NaN}\n{"id": "2", "attributes": {"x": -Infinity}}\n{"id": "3"}\n',
+    )
+    summary = import_customers(db, path)
+    assert [str(p) for p in summary.problems] == [
+        f"{path}:1: has NaN, which is not a JSON number (use null or a number)",
+        f"{path}:2: has -Infinity, which is not a JSON number (use null or a number)",
+    ]
+    assert set(customers(db)) == {"3"}

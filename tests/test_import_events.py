@@ -289,3 +289,19 @@ def test_jsonl_fields_that_are_lists_or_objects_are_row_problems(
         f"{path}:5: field 'id': [1] is not text",
     ]
     assert [e.type for e in events(known)] == ["ok"]
+
+
+def test_nan_properties_are_row_problems(known: Database, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "e.jsonl",
+        '{"customer_id": "7", "type": "x", "occurred_at": "2026-03-01", "properties": {"a": NaN}}\n'
+        '{"customer_id": "7", "type": "ok", "occurred_at": "2026-03-01", "b": Infinity}\n'
+        '{"customer_id": "7", "type": "ok", "occurred_at": "2026-03-01"}\n',
+    )
+    summary = import_events(known, path)
+    assert [str(p) for p in summary.problems] == [
+        f"{path}:1: has NaN, which is not a JSON number (use null or a number)",
+        f"{path}:2: has Infinity, which is not a JSON number (use null or a number)",
+    ]
+    assert [e.properties for e in events(known)] == [{}]

@@ -106,20 +106,25 @@ def parse_customer(
     )
 
 
-def _parsed(source: Source, summary: ImportSummary) -> Iterator[CustomerRow]:
+# A parsed row, or (line, reason) for a row rejected while parsing: kept in one stream so
+# every problem, handle clashes included, is reported in row order.
+Parsed = CustomerRow | tuple[int, str]
+
+
+def _parsed(source: Source, summary: ImportSummary) -> Iterator[Parsed]:
     for line, cells in source.rows():
         summary.read += 1
         if isinstance(cells, str):
-            summary.reject(line, cells)
+            yield line, cells
             continue
         try:
             yield parse_customer(line, cells, source.typed, source.columns)
         except v.RowError as exc:
-            summary.reject(line, str(exc))
+            yield line, str(exc)
 
 
-def _batches(rows: Iterable[CustomerRow]) -> Iterator[list[CustomerRow]]:
-    batch: list[CustomerRow] = []
+def _batches(rows: Iterable[Parsed]) -> Iterator[list[Parsed]]:
+    batch: list[Parsed] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH_ROWS:
@@ -219,9 +224,12 @@ def import_customers(
     with open_source(path, REQUIRED) as source:
         for rows in _batches(_parsed(source, summary)):
             with db.write() as session:
-                batch = _Batch(session, rows)
+                batch = _Batch(session, [r for r in rows if isinstance(r, CustomerRow)])
                 for row in rows:
-                    batch.take(row, summary)
+                    if isinstance(row, CustomerRow):
+                        batch.take(row, summary)
+                    else:
+                        summary.reject(*row)
                 batch.write(session)
             if on_progress is not None:
                 on_progress(source.bytes_read, source.size)

@@ -102,14 +102,27 @@ class Source:
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = json.loads(line, parse_constant=_not_a_number)
             except json.JSONDecodeError as exc:
                 yield number, f"is not valid JSON ({exc.msg} at column {exc.colno})"
+                continue
+            except _NotANumber as exc:
+                yield number, str(exc)
                 continue
             if not isinstance(value, dict):
                 yield number, "is not a JSON object"
                 continue
             yield number, {k: v for k, v in value.items() if v is not None}
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _not_a_number(word: str) -> Any:
+    """NaN and Infinity: Python reads them, but JSON has no such numbers and the database
+    would store text that no JSON reader accepts."""
+    raise _NotANumber(f"has {word}, which is not a JSON number (use null or a number)")
 
 
 def _csv_problem(exc: csv.Error) -> str:
