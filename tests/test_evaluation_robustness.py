@@ -28,11 +28,16 @@ def make_world(db: Database, tmp_path: Path, rules: dict[str, str], config: str)
     return World(db, write_project(tmp_path / "project", rules, config=config))
 
 
-def test_an_unknown_time_zone_falls_back_to_the_default_zone(db: Database, tmp_path: Path) -> None:
+@pytest.mark.parametrize("unknown", ["Mars/Olympus_Mons", "America", "x" * 300])
+def test_an_unknown_time_zone_falls_back_to_the_default_zone(
+    db: Database, tmp_path: Path, unknown: str
+) -> None:
     # 12:30 UTC is daytime in UTC (the default) and night in Asia/Tokyo (21:30).
+    # 'America' is a folder of the zone database and a 300-character name is too long
+    # for a file name: zoneinfo raises OSError for both, not ZoneInfoNotFoundError.
     w = make_world(db, tmp_path, {"p": cadence("p", "event: purchase", ONE_STEP, STARTS)}, QUIET)
     good = w.customer("good", timezone="Asia/Tokyo")
-    odd = w.customer("odd", timezone="Mars/Olympus_Mons")
+    odd = w.customer("odd", timezone=unknown)
     for who in (good, odd):
         w.event(who, "purchase", at(0), amount=30)
     w.run(at(0, hours=0.5))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from engine.evaluation.records import CustomerHistory, EnrolmentState
 from engine.policy.candidates import EventFacts
+from engine.policy.quiet_hours import zone as cached_zone
 from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventTrigger
 
 _AUDIENCE_KINDS = {"customers": ("customer",), "prospects": ("prospect",)}
@@ -138,7 +139,7 @@ def date_instant(value: object, timezone: str, now: datetime) -> datetime | None
     month_day = _month_day(value)
     if month_day is None:
         return None
-    zone = ZoneInfo(timezone)
+    zone = cached_zone(timezone)  # loading.known_zone has checked it
     local_year = now.astimezone(zone).year
     for year in (local_year, local_year - 1):
         instant = _local_midnight(year, *month_day, zone)

@@ -40,7 +40,7 @@ def zone(name: str) -> ZoneInfo:
     """ZoneInfo objects are cached by zoneinfo too; this also caches the failure path."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: 'America' is a folder
         raise UnknownTimeZone(name) from None
 
 
