@@ -8,7 +8,6 @@ Nothing here expands environment variables or runs tags: only the safe scalar ty
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -361,13 +360,3 @@ def load_document(text: str, file: str) -> tuple[Document | None, list[Problem]]
         return None, [Problem(file, 1, 1, "nested too deeply; flatten the document")]
     finally:
         loader.dispose()
-
-
-def walk(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    yield path, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from walk(value, (*path, str(key)))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from walk(value, (*path, i))

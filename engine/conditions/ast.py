@@ -115,11 +115,3 @@ def walk(expr: Expr) -> Iterator[Expr]:
 def aggregates_of(expr: Expr) -> frozenset[Aggregate]:
     """The history values a condition needs; the history layer computes exactly these."""
     return frozenset(node for node in walk(expr) if isinstance(node, Aggregate))
-
-
-def names_of(expr: Expr) -> frozenset[Name]:
-    return frozenset(node for node in walk(expr) if isinstance(node, Name))
-
-
-def uses_event(expr: Expr) -> bool:
-    return any(node.scope == "event" for node in names_of(expr))

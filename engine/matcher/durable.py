@@ -38,7 +38,6 @@ from engine.matcher.compile import condition_rules
 from engine.matcher.formula import Unsupported
 from engine.matcher.slots import SlotTable, UnsafeValue
 
-MAX_LIVE_SESSIONS = 1024
 _LOCK = threading.Lock()
 _RULESET_NUMBERS = itertools.count(1)
 _SESSION_NUMBERS = itertools.count(1)
