@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.errors import Problem
-from engine.messages.compose import MessageRefusal, check_mentions
+from engine.messages.compose import MessageRefusal, Rendered, check_mentions
 from engine.messages.context import MessageContext
 from engine.messages.length import MAX_WEIGHTED_LENGTH, weighted_length
 from engine.messages.library import TemplateError, TemplateLibrary
@@ -161,8 +161,6 @@ def _check_one(
         if fallback_length > MAX_WEIGHTED_LENGTH:
             return _over(step, template, length, context, (step.fallback, fallback_length))
         length = fallback_length
-    from engine.messages.compose import Rendered
-
     verdict = check_mentions(Rendered(text, length, chosen), _handle(context), step.allow_mentions)
     if isinstance(verdict, MessageRefusal):
         return Problem(
