@@ -39,7 +39,7 @@ from engine.evaluation.summary import Summary
 from engine.evaluation.triggers import TriggerPlan, go_live, plan_triggers
 from engine.history.db import Database
 from engine.messages import TemplateLibrary
-from engine.policy import GLOBAL_SCOPE, in_holdout
+from engine.policy.holdout import holdout_group
 from engine.strategy.model import Cadence, Strategy
 
 # The cadence column of an "evaluation_error" decision: the failure is the customer's,
@@ -68,12 +68,7 @@ class Evaluation:
         policy = self.settings.policy
 
         def reason(cadence: Cadence) -> str | None:
-            salt = policy.holdout_salt
-            if in_holdout(customer_external_id, GLOBAL_SCOPE, policy.global_holdout, salt):
-                return "global_holdout"
-            if in_holdout(customer_external_id, cadence.name, cadence.holdout, salt):
-                return "held_out"
-            return None
+            return holdout_group(customer_external_id, cadence.name, cadence.holdout, policy)
 
         return reason
 

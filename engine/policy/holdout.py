@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 
+from engine.config import Policy
 from engine.policy.candidates import Candidate, Verdict
 from engine.policy.stage import Context, StageResult, drop
 
@@ -38,20 +39,32 @@ def in_holdout(customer_external_id: str, scope: str, share: float, salt: str) -
     return holdout_position(customer_external_id, scope, salt) < share
 
 
+def holdout_group(
+    customer_external_id: str, cadence: str, cadence_share: float, policy: Policy
+) -> str | None:
+    """ "global_holdout" or "held_out" (the cadence's own), else None: one rule for both
+    the enrolment and the send-time stage, so the two can never disagree."""
+    salt = policy.holdout_salt
+    if in_holdout(customer_external_id, GLOBAL_SCOPE, policy.global_holdout, salt):
+        return "global_holdout"
+    if in_holdout(customer_external_id, cadence, cadence_share, salt):
+        return "held_out"
+    return None
+
+
 def drop_held_out(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
     kept: list[Candidate] = []
     verdicts: list[Verdict] = []
-    salt = ctx.policy.holdout_salt
     for candidate in candidates:
-        customer_id = candidate.customer.external_id
-        if in_holdout(customer_id, GLOBAL_SCOPE, ctx.policy.global_holdout, salt):
-            verdicts.append(drop(candidate, "global_holdout", "customer is in the global holdout"))
-        elif in_holdout(customer_id, candidate.cadence.name, candidate.cadence.holdout, salt):
-            verdicts.append(
-                drop(
-                    candidate, "held_out", f"customer is in the holdout of {candidate.cadence.name}"
-                )
-            )
+        cadence = candidate.cadence
+        group = holdout_group(
+            candidate.customer.external_id, cadence.name, cadence.holdout, ctx.policy
+        )
+        if group == "global_holdout":
+            verdicts.append(drop(candidate, group, "customer is in the global holdout"))
+        elif group == "held_out":
+            detail = f"customer is in the holdout of {cadence.name}"
+            verdicts.append(drop(candidate, group, detail))
         else:
             kept.append(candidate)
     return kept, verdicts
