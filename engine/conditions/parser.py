@@ -14,6 +14,7 @@ Grammar (lowest precedence first)::
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from datetime import timedelta
 
 from engine.conditions.ast import (
@@ -31,10 +32,10 @@ from engine.conditions.errors import ConditionError
 from engine.conditions.tokens import KEYWORDS, Token, tokenize
 
 SCOPES = ("customer", "event")
-MAX_WINDOW = timedelta(days=3650)
+MAX_WINDOW = timedelta(days=3650)  # ten years, as for every duration in a rule file
 # Parentheses, brackets and `not`s nest; deeper than this is a mistake (and Python's
 # recursion limit, here and in every walk over the tree, is not far beyond).
-MAX_DEPTH = 50  # ten years, as for every duration in a rule file
+MAX_DEPTH = 50
 _COMPARE_TOKENS = ("==", "!=", "<", "<=", ">", ">=")
 _CONSTANTS = {"true": True, "false": False, "null": None}
 # name, how it is called, whether TYPE carries a property, whether WITHIN is allowed
@@ -102,8 +103,7 @@ class _Parser:
     def _and(self) -> Expr:
         return self._chain("and", self._not)
 
-    def _chain(self, word: str, part: object) -> Expr:
-        assert callable(part)
+    def _chain(self, word: str, part: Callable[[], Expr]) -> Expr:
         first = part()
         operands = [first]
         while self.at(word):
