@@ -16,6 +16,7 @@ from engine.conditions.ast import (
     Literal,
     Name,
     Not,
+    children,
     walk,
 )
 from engine.conditions.errors import ConditionError
@@ -47,7 +48,7 @@ def check_condition(expr: Expr, *, event_allowed: bool) -> list[ConditionError]:
         elif isinstance(node, Compare):
             problems.extend(_check_compare(node))
         elif isinstance(node, BoolOp | Not):
-            for operand in node.operands if isinstance(node, BoolOp) else (node.operand,):
+            for operand in children(node):
                 _check_position(operand, problems)
     return sorted(set(problems), key=lambda p: (p.offset, p.reason))
 
