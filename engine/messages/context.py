@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from engine import clock
+from engine.policy.quiet_hours import UnknownTimeZone, zone
 
 VARIABLES = ("customer", "event", "cadence", "step", "brand", "history", "now")
 
@@ -61,13 +62,14 @@ def _field(source: Any, name: str, default: Any = None) -> Any:
 
 
 def _zone(name: Any, default_timezone: str) -> ZoneInfo:
-    for candidate in (name, default_timezone, "UTC"):
+    """The customer's zone, else the project's, else UTC: a message is never lost to a typo."""
+    for candidate in (name, default_timezone):
         if isinstance(candidate, str) and candidate:
             try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError, OSError):
+                return zone(candidate)
+            except UnknownTimeZone:
                 continue
-    return ZoneInfo("UTC")
+    return zone("UTC")
 
 
 def _as_mapping(source: Any) -> Mapping[str, Any]:

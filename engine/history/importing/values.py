@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.clock import parse_time
+from engine.policy.quiet_hours import UnknownTimeZone, zone
 
 HANDLE_HINT = "1-15 letters, digits or _"
 _HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
@@ -95,24 +94,17 @@ def handle_key(bare: str) -> str:
     return bare.lower()
 
 
-@lru_cache(maxsize=1024)
-def _zone_exists(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
-
-
 def timezone(field: str, value: Any) -> str | None:
     text = "" if value is None else text_of(field, value)
     if not text:
         return None
-    if not _zone_exists(text):
+    try:
+        zone(text)
+    except UnknownTimeZone:
         raise RowError(
             field,
             f"{text!r} is not an IANA time zone (e.g. America/Los_Angeles, Europe/Paris)",
-        )
+        ) from None
     return text
 
 
