@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from engine.evaluation.records import CustomerHistory, NewSuppression
-from engine.policy import opt_out_in_event
 from engine.policy.candidates import SuppressionFacts
+from engine.policy.opt_out import opt_out_signal
 
-OPT_OUT_EVENT = "opt_out"
 COMPLAINT_EVENT = "complaint"
 
 
@@ -27,9 +26,7 @@ def new_opt_outs(
     for event in history.events:
         if event.id in history.suppression_sources:
             continue
-        if event.type != OPT_OUT_EVENT and not opt_out_in_event(
-            event.type, event.properties, words
-        ):
+        if opt_out_signal(event.type, event.properties, words) is None:
             continue
         found.append(
             NewSuppression(

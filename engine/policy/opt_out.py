@@ -1,8 +1,9 @@
 """Opt-out words: X requires honouring "stop" at once (DESIGN §2).
 
-The evaluation calls `opt_out_word_in` on the text of a customer's reply or mention to
-write a suppression immediately; the suppression stage calls it too, on the candidate's
-trigger, so a reply to "@acme stop" is never sent even before that row exists.
+The evaluation asks `opt_out_signal` of each of a customer's events (an `opt_out` event,
+or an opt-out word in a reply or mention) to write a suppression immediately; the
+suppression stage asks it too, of the candidate's trigger, so a reply to "@acme stop" is
+never sent even before that row exists.
 
 Matching is whole word or phrase and case-insensitive: "STOP", "stop!", "please stop."
 match; "stopped" and "unstoppable" don't. Words of a phrase may be separated by any
@@ -19,6 +20,7 @@ from typing import Any
 
 # The events whose text is the customer speaking to the brand (DOMAIN.md).
 OPT_OUT_TEXT_EVENT_TYPES = ("reply", "mention")
+OPT_OUT_EVENT = "opt_out"
 
 
 @lru_cache(maxsize=64)
@@ -50,3 +52,17 @@ def opt_out_in_event(
         return None
     text = properties.get("text")
     return opt_out_word_in(text, words) if isinstance(text, str) else None
+
+
+def opt_out_signal(
+    event_type: str, properties: Mapping[str, Any], words: Sequence[str]
+) -> str | None:
+    """How an event opts the customer out, for a decision's detail; None when it does not.
+
+    One answer for the evaluation (which writes the suppression) and the suppression stage
+    (which must not wait for that row), so the two can never disagree on what "stop" is.
+    """
+    if event_type == OPT_OUT_EVENT:
+        return "an opt_out event"
+    word = opt_out_in_event(event_type, properties, words)
+    return None if word is None else f"{word!r} in the customer's {event_type}"

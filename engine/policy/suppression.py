@@ -17,7 +17,7 @@ from datetime import datetime
 
 from engine.durations import format_duration
 from engine.policy.candidates import Candidate, SuppressionFacts, Verdict
-from engine.policy.opt_out import opt_out_in_event
+from engine.policy.opt_out import opt_out_signal
 from engine.policy.stage import Context, StageResult, defer, drop, utc_text
 
 OPTED_OUT = "opted_out"
@@ -37,11 +37,9 @@ def _opt_out_in_triggers(candidates: Sequence[Candidate], ctx: Context) -> str |
         event = candidate.trigger_event
         if event is None:
             continue
-        if event.type == "opt_out":
-            return "an opt_out event"
-        word = opt_out_in_event(event.type, event.properties, ctx.policy.opt_out_words)
-        if word is not None:
-            return f"{word!r} in the customer's {event.type}"
+        found = opt_out_signal(event.type, event.properties, ctx.policy.opt_out_words)
+        if found is not None:
+            return found
     return None
 
 
