@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from engine.durations import DURATION_HINT, parse_duration
+from engine.durations import DURATION_HINT, is_duration, parse_duration
 from engine.errors import InvalidInput, Problem
 from engine.percent import PERCENT_HINT, parse_percent
 from engine.schema_check import dotted, schema_problems
@@ -46,6 +46,7 @@ _CAP = {
     "required": ["max", "per"],
     "properties": {"max": {"type": "integer", "minimum": 0}, "per": _DURATION},
 }
+_QUIET_HOURS = r"\d{2}:\d{2}-\d{2}:\d{2}"
 _HANDLE = {
     "type": "string",
     "pattern": r"^@?[A-Za-z0-9_]{1,15}$",
@@ -85,7 +86,7 @@ CONFIG_SCHEMA: dict[str, Any] = _object(
                 "min_gap": _DURATION,
                 "quiet_hours": {
                     "type": "string",
-                    "pattern": r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+                    "pattern": f"^{_QUIET_HOURS}$",
                     "x-hint": "is not a time range (use HH:MM-HH:MM, e.g. 21:00-09:00)",
                 },
                 "global_holdout": _PERCENT,
@@ -280,7 +281,7 @@ def _duration_problems(doc: Document) -> list[Problem]:
     zero means a busy loop or an empty window."""
     problems = []
     for path, value, positive in _durations(doc.data):
-        if not isinstance(value, str) or not re.fullmatch(_DURATION["pattern"], value):
+        if not is_duration(value):
             continue  # the schema already said so
         where = dotted(path)
         try:
@@ -311,9 +312,9 @@ def _semantic_problems(doc: Document) -> list[Problem]:
                     "an IANA time zone (e.g. America/Los_Angeles, Europe/Paris)",
                 )
             )
-    policy = data.get("policy") if isinstance(data.get("policy"), dict) else {}
+    policy = _section(data, "policy")
     quiet = policy.get("quiet_hours")
-    if isinstance(quiet, str) and re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", quiet):
+    if isinstance(quiet, str) and re.fullmatch(_QUIET_HOURS, quiet):
         try:
             _quiet_hours(quiet)
         except ValueError:
