@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from engine.conditions import ConditionError, check_condition, parse_condition
 from engine.errors import Problem
 from engine.schema_check import dotted
 from engine.strategy.model import Condition, Source
@@ -34,8 +35,6 @@ def condition_texts(data: dict[str, Any]) -> Iterator[tuple[Path, str, bool]]:
 
 def compile_conditions(doc: Document) -> tuple[dict[Path, Condition], list[Problem]]:
     """Every condition of the file parsed, or a positioned problem for each error in it."""
-    from engine.conditions import ConditionError, check_condition, parse_condition
-
     compiled: dict[Path, Condition] = {}
     problems: list[Problem] = []
     data = doc.data if isinstance(doc.data, dict) else {}
@@ -53,8 +52,5 @@ def compile_conditions(doc: Document) -> tuple[dict[Path, Condition], list[Probl
     return compiled, problems
 
 
-def _problem(doc: Document, path: Path, error: Exception) -> Problem:
-    offset = getattr(error, "offset", 0)
-    reason = getattr(error, "reason", None) or str(error)
-    at = offset if isinstance(offset, int) else 0
-    return doc.problem_in(path, at, f"{dotted(path)}: {reason}")
+def _problem(doc: Document, path: Path, error: ConditionError) -> Problem:
+    return doc.problem_in(path, error.offset, f"{dotted(path)}: {error.reason}")
