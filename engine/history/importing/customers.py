@@ -28,6 +28,7 @@ REQUIRED = ("id",)
 BATCH_ROWS = 5_000
 # The columns an import sets; equal values on all of them = an unchanged row.
 FIELDS = ("handle", "handle_key", "name", "timezone", "kind", "consent_at", "consent_source")
+_WRITTEN = (*FIELDS, "attributes")
 
 CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
 
@@ -207,9 +208,6 @@ class _Batch:
                 insert(CUSTOMERS),
                 [{"created_at": now, "updated_at": now, **row} for row in self.inserts.values()],
             )
-
-
-_WRITTEN = (*FIELDS, "attributes")
 
 
 def import_customers(
