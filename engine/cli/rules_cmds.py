@@ -6,6 +6,7 @@ to the working folder) or, with --format json, a JSON array for editors and CI.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +58,7 @@ def validate(paths: tuple[Path, ...], output: str) -> None:
         problems += _template_problems(strategy, settings, templates_dir)
     problems = sorted(set(problems))
     if output == "json":
-        click.echo(json.dumps([_as_json(p) for p in problems], indent=2))
+        click.echo(json.dumps([dataclasses.asdict(p) for p in problems], indent=2))
     else:
         for problem in problems:
             click.echo(str(problem))
@@ -148,15 +149,6 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _as_json(problem: Problem) -> dict[str, object]:
-    return {
-        "file": problem.file,
-        "line": problem.line,
-        "col": problem.col,
-        "message": problem.message,
-    }
-
-
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of cadence files (for editors).
@@ -166,9 +158,9 @@ def schema() -> None:
       rapport schema > cadence.schema.json
       # yaml-language-server: $schema=../cadence.schema.json
     """
-    from engine.strategy import schema_text
+    from engine.strategy import CADENCE_SCHEMA
 
-    click.echo(json.dumps(json.loads(schema_text()), indent=2))
+    click.echo(json.dumps(CADENCE_SCHEMA, indent=2))
 
 
 COMMANDS = [validate, schema]
