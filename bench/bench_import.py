@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -29,9 +30,9 @@ from engine.history.importing import import_customers, import_events
 EVENTS_PER_MEAN = 0.935
 
 
-def _timed(label: str, rows: int, run: object) -> float:
+def _timed(label: str, rows: int, run: Callable[[], object]) -> float:
     start = time.perf_counter()
-    result = run() if callable(run) else None
+    result = run()
     seconds = time.perf_counter() - start
     print(f"{label:<34} {rows:>10,} rows {seconds:8.2f} s {rows / seconds:>12,.0f} rows/s")
     if result is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,7 +114,7 @@ def import_events_cmd(file: str, source: str) -> None:
     _finish(summary)
 
 
-def _end_time(_ctx: click.Context, _param: click.Parameter, value: str) -> object:
+def _end_time(_ctx: click.Context, _param: click.Parameter, value: str) -> datetime:
     from engine.clock import parse_time
 
     try:
@@ -139,13 +140,10 @@ def _end_time(_ctx: click.Context, _param: click.Parameter, value: str) -> objec
     callback=_end_time,
     help="History ends here (ISO 8601; a date alone is 00:00 UTC).",
 )
-def demo_data(customers: int, seed: int, out: str, end: object) -> None:
+def demo_data(customers: int, seed: int, out: str, end: datetime) -> None:
     """Write a deterministic synthetic history (same seed, same bytes)."""
-    from datetime import datetime
-
     from engine.demo_data import write_files
 
-    assert isinstance(end, datetime)
     counts = write_files(Path(out), customers=customers, seed=seed, end=end)
     click.echo(
         f"wrote {counts.customers} customers to {counts.customers_file} and "
