@@ -7,9 +7,10 @@ could actually enrol.
 
 from __future__ import annotations
 
+from calendar import isleap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.evaluation.records import CustomerHistory, EnrolmentState
@@ -161,11 +162,7 @@ def _month_day(value: object) -> tuple[int, int] | None:
 
 
 def _local_midnight(year: int, month: int, day: int, zone: ZoneInfo) -> datetime:
-    if month == 2 and day == 29 and not _is_leap(year):
+    if month == 2 and day == 29 and not isleap(year):
         day = 28
     local = datetime.combine(date(year, month, day), time(0), zone)
-    return local.astimezone(ZoneInfo("UTC"))
-
-
-def _is_leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return local.astimezone(UTC)
