@@ -18,7 +18,8 @@ URL_WEIGHT = 23
 # twitter-text's mention grammar, simplified: an @ (or full-width ＠) not glued to a word,
 # an e-mail local part or another @, followed by 1-20 handle characters. X handles have at
 # most 15 characters, but twitter-text extracts up to 20, so we see what X would link.
-_MENTION = re.compile(r"(?<![A-Za-z0-9_!#$%&*@＠])[@＠]([A-Za-z0-9_]{1,20})(?![A-Za-z0-9_@＠]|://)")
+_MENTION_START = r"(?<![A-Za-z0-9_!#$%&*@＠])[@＠]"
+_MENTION = re.compile(_MENTION_START + r"([A-Za-z0-9_]{1,20})(?![A-Za-z0-9_@＠]|://)")
 
 
 def weighted_length(text: str) -> int:
@@ -51,7 +52,7 @@ def without_mention(text: str, handle: str) -> str:
     and the recipient's handle alone does not make two posts different enough to matter.
     """
     pattern = re.compile(
-        r"(?<![A-Za-z0-9_!#$%&*@＠])[@＠]" + re.escape(handle) + r"(?![A-Za-z0-9_@＠])",
+        _MENTION_START + re.escape(handle) + r"(?![A-Za-z0-9_@＠])",
         re.IGNORECASE,
     )
     return " ".join(pattern.sub(" ", text).split())
