@@ -160,9 +160,7 @@ def advance(
             enrolment.end("finished", now)
             return None
         step = cadence.steps[index]
-        # After the previous step resolved; the first step after the enrolment began. Keyed
-        # on what resolved, not on the index, which a rule edit may have moved.
-        due = (enrolment.last_resolved_at or enrolment.entered_at) + step.after
+        due = enrolment.next_due(step.after)
         if due > now:
             return None
 

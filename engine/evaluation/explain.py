@@ -32,9 +32,8 @@ def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -
     evaluate_at(
         db, settings, now=now, sink=sink, mode="preview", strategy=strategy, customer=customer
     )
-    after = {id(e): e for e in history.enrolments}
     updated = {e.id: e for e in sink.changes.enrolment_updates}
-    enrolments = [updated.get(e.id, e) for e in after.values()] + sink.changes.new_enrolments
+    enrolments = [updated.get(e.id, e) for e in history.enrolments] + sink.changes.new_enrolments
     c = history.customer
     lines = [
         f"customer {c.external_id} (@{c.handle or '-'}, {c.kind}, {c.timezone}) at {json_safe(now)}"
@@ -66,7 +65,7 @@ def _describe(enrolment: EnrolmentState, cadence: Cadence, now: datetime) -> str
     if index >= len(cadence.steps):
         return f"enrolled {since}{new}, {enrolment.state}, all steps resolved"
     step = cadence.steps[index]
-    due = (enrolment.last_resolved_at or enrolment.entered_at) + step.after
+    due = enrolment.next_due(step.after)
     when = "due now" if due <= now else f"due {json_safe(due)}"
     return (
         f"enrolled {since}{new}, {enrolment.state}: step {index + 1} of {len(cadence.steps)}"

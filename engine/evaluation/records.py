@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.policy.candidates import CustomerFacts, EventFacts, PastContact, SuppressionFacts
@@ -59,6 +59,12 @@ class EnrolmentState:
         if self.last_step in step_names:
             return step_names.index(self.last_step) + 1
         return max(self.step_reached - 1, 0)
+
+    def next_due(self, after: timedelta) -> datetime:
+        """DESIGN §7: the first step is due `after` the enrolment began, later ones `after`
+        the previous step resolved. Keyed on what resolved, not on the index, which a rule
+        edit may have moved."""
+        return (self.last_resolved_at or self.entered_at) + after
 
     def resolve_step(self, now: datetime, index: int, name: str) -> None:
         self.step_reached = index + 1
