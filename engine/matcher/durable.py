@@ -127,15 +127,15 @@ class DurableMatcher:
         return record
 
     def match(self, requests: Sequence[MatchRequest]) -> list[frozenset[str]]:
+        for request in requests:
+            if unknown := request.conditions - self.conditions.keys():
+                raise KeyError(f"unknown conditions {sorted(unknown)}")
         with _LOCK:
             found, by_reference = self._run_sessions(requests) if self.rule_count else ({}, set())
         answers = []
         for rq, request in enumerate(requests):
-            unknown = request.conditions - self.conditions.keys()
-            if unknown:
-                raise KeyError(f"unknown conditions {sorted(unknown)}")
-            names = {self._names[i] for i in found.get(rq, ())} & request.conditions
             asked = request.conditions
+            names = {self._names[i] for i in found.get(rq, ())} & asked
             for name in asked if rq in by_reference else asked - self._in_durable:
                 if evaluate(self.conditions[name], request.facts):
                     names.add(name)
