@@ -19,7 +19,7 @@ from engine.strategy.model import Cadence, Step
 # (cadence, trigger event id or None for a `when` trigger) whose condition holds.
 TriggerMatches = Collection[tuple[str, int | None]]
 HoldoutReason = Callable[[Cadence], str | None]  # "global_holdout", "held_out" or None
-StepWhen = Callable[[EnrolmentState, Cadence, Step], bool]
+StepWhen = Callable[[EnrolmentState, Step], bool]  # a step's `when` at now
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def advance(
             enrolment.resolve_step(now, index, step.name)
             note("expired", "expired", f"due {due.isoformat()}, not sendable within {step.expires}")
             continue
-        if step.when is not None and not step_when(enrolment, cadence, step):
+        if step.when is not None and not step_when(enrolment, step):
             enrolment.resolve_step(now, index, step.name)
             note("skipped", "when_false", f"when: {step.when.text}")
             continue

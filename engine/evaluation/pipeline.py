@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cached_property, partial
 
 from engine.config import Settings
 from engine.evaluation.contacting import ContactRound, MessageSetup
@@ -60,7 +60,7 @@ class Evaluation:
     conditions: ConditionSet
     messages: MessageSetup
 
-    @property
+    @cached_property  # asked once per customer: built once per evaluation
     def by_name(self) -> dict[str, Cadence]:
         return {c.name: c for c in self.cadences}
 
@@ -250,10 +250,7 @@ def evaluate_customer(
     contact_round = ContactRound(
         evaluation.messages, history, facts, last_complaint_at(history), now, changes
     )
-
-    def step_when(enrolment: Any, cadence: Cadence, step: Any) -> bool:
-        return evaluation.conditions.step_holds(facts, enrolment, step)
-
+    step_when = partial(evaluation.conditions.step_holds, facts)
     pending = [e for e in history.enrolments if e.ongoing and e.cadence in by_name]
     while pending:
         due_steps: list[DueStep] = []
