@@ -30,6 +30,7 @@ from engine.policy.candidates import Candidate, CustomerPolicyState, PastContact
 from engine.policy.keys import idempotency_key
 
 CONTACT_STATE = {"review": "pending_review", "x": "planned"}
+Text = Rendered | MessageRefusal | None  # None: the policy did not send, nothing rendered
 
 
 @dataclass(frozen=True)
@@ -148,27 +149,26 @@ class ContactRound:
                 continue
             # By identity: the policy hands back the very candidate objects it was given.
             pending[id(candidate)] = (candidate, due)
-        while pending:
+        verdicts, refused = self._decide([c for c, _ in pending.values()])
+        while refused:  # a text could not be made: decide again without it
+            for key in refused:
+                del pending[key]
             verdicts, refused = self._decide([c for c, _ in pending.values()])
-            if refused:  # a text could not be made: decide again without it
-                for key in refused:
-                    del pending[key]
-                continue
-            for verdict, rendered in verdicts:
-                candidate, due = pending[id(verdict.candidate)]
-                if verdict.outcome == "send":
-                    self._plan(candidate, rendered, due)
-                    resolved.append(due.enrolment)
-                elif verdict.outcome == "drop":
-                    self._note(candidate, "dropped", verdict.reason, verdict.detail, None)
-                    due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
-                    resolved.append(due.enrolment)
-                else:
-                    self._note(candidate, "deferred", verdict.reason, verdict.detail, None)
-            break
+        for verdict, rendered in verdicts:
+            candidate, due = pending[id(verdict.candidate)]
+            if verdict.outcome == "send":
+                assert isinstance(rendered, Rendered)
+                self._plan(candidate, rendered, due)
+                resolved.append(due.enrolment)
+            elif verdict.outcome == "drop":
+                self._note(candidate, "dropped", verdict.reason, verdict.detail, None)
+                due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
+                resolved.append(due.enrolment)
+            else:
+                self._note(candidate, "deferred", verdict.reason, verdict.detail, None)
         return resolved
 
-    def _decide(self, candidates: list[Candidate]) -> tuple[list[tuple[Verdict, Any]], list[int]]:
+    def _decide(self, candidates: list[Candidate]) -> tuple[list[tuple[Verdict, Text]], list[int]]:
         """Verdicts with the rendered text of each send, and the candidates refused.
 
         Only what the policy would send is rendered (rendering is the costly part). A
@@ -177,10 +177,10 @@ class ContactRound:
         """
         policy = self.setup.settings.policy
         verdicts = decide(candidates, self._state(), self.now, policy)
-        results: list[tuple[Verdict, Any]] = []
+        results: list[tuple[Verdict, Text]] = []
         refused: list[int] = []
         for verdict in verdicts:
-            rendered = None
+            rendered: Text = None
             if verdict.outcome == "send":
                 rendered = render(self.setup, verdict.candidate, self.history, self.sheet, self.now)
                 if isinstance(rendered, MessageRefusal):
@@ -197,7 +197,7 @@ class ContactRound:
             last_complaint_at=self.last_complaint_at,
         )
 
-    def _plan(self, candidate: Candidate, rendered: Any, due: DueStep) -> None:
+    def _plan(self, candidate: Candidate, rendered: Rendered, due: DueStep) -> None:
         customer, cadence = candidate.customer, candidate.cadence
         contact = PlannedContact(
             customer_id=customer.id,
@@ -231,7 +231,7 @@ class ContactRound:
         )
 
     def _note(
-        self, candidate: Candidate, outcome: str, reason: str, detail: str, rendered: Any
+        self, candidate: Candidate, outcome: str, reason: str, detail: str, rendered: Text
     ) -> None:
         record = decision(
             self.history,
@@ -247,7 +247,7 @@ class ContactRound:
                 record,
                 variant=candidate.variant,
                 channel=candidate.cadence.channel,
-                text=getattr(rendered, "text", None) or "",
-                weighted_length=getattr(rendered, "weighted_length", None),
+                text=(rendered.text if rendered else None) or "",
+                weighted_length=rendered.weighted_length if rendered else None,
             )
         )
