@@ -25,9 +25,11 @@ _NO_FACTS = Facts(customer={}, event=None, aggregates={})
 _DURABLE_OPS = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 _FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-# Characters durable_rules' regular expressions read literally inside [...]; '%' and
-# control characters have no literal spelling there, so `contains` with them falls back.
-_REGEX_PUNCTUATION = set("!\"#$&'()*+,-./:;<=>?@[\\_`{|}~")
+# Characters durable_rules' regular expressions read literally inside [...]. '%', '\\'
+# and control characters have no literal spelling there ('[\\]' also matches '"'), so
+# `contains` with them falls back to the reference evaluator.
+_REGEX_PUNCTUATION = set("!\"#$&'()*+,-./:;<=>?@[_`{|}~")
+_NO_REGEX_SPELLING = "%\\"
 
 
 def condition_rules(expr: Expr, slots: SlotTable, action: str) -> list[dict[str, Any]]:
@@ -129,7 +131,7 @@ def _regex(needle: str) -> str:
     for char in needle:
         if char in _REGEX_PUNCTUATION:
             parts.append(f"[{char}]")
-        elif char == "%" or not char.isprintable():
+        elif char in _NO_REGEX_SPELLING or not char.isprintable():
             raise Unsupported(f"'contains' with {char!r}")
         else:
             parts.append(char)

@@ -14,8 +14,9 @@ How durable_rules is used, and why:
 - durable_rules is not thread-safe and its Host starts timer threads that dispatch
   actions in the background; ours starts none and a lock keeps one caller at a time.
 - Conditions durable_rules cannot express (compile.Unsupported: a name compared with
-  another name, `not (x contains "..")`, '%' or control characters inside contains)
-  are answered by the reference evaluator, explicitly: `fallback_reasons` lists them.
+  another name, `not (x contains "..")`, '%', '\\' or control characters inside
+  contains) are answered by the reference evaluator, explicitly: `fallback_reasons`
+  lists them.
   So are literals and fact values durable_rules cannot read exactly (slots.UnsafeValue:
   exponent floats, numbers beyond 2**53): such a condition is in `fallback_reasons`;
   such a customer's (or event's) requests are answered by the reference evaluator.
