@@ -60,6 +60,15 @@ def test_fallbacks_are_explicit() -> None:
     assert "not contains" in negated.fallback_reasons["n"]
 
 
+def test_contains_a_backslash_is_answered_by_reference() -> None:
+    """durable_rules' regex has no literal backslash: '[\\]' also matched a '"'."""
+    matcher = DurableMatcher({"b": parse_condition('customer.name contains "\\\\"')})
+    assert "contains' with" in matcher.fallback_reasons["b"]
+    names = ['"', "a\\b"]
+    requests = [MatchRequest(n, Facts({"name": n}, None, {}), frozenset("b")) for n in names]
+    assert matcher.match(requests) == [frozenset(), frozenset("b")]
+
+
 def test_unknown_conditions_are_an_error() -> None:
     request = MatchRequest("1", Facts({}, None, {}), frozenset({"nope"}))
     with pytest.raises(KeyError, match="nope"):
