@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from engine.clock import as_utc
 from engine.config import Settings
 from engine.errors import RapportError
 from engine.evaluation.loading import find_customer_ids, load_batch
-from engine.evaluation.pipeline import Evaluation, prepare
+from engine.evaluation.pipeline import Evaluation, evaluate, prepare
 from engine.evaluation.records import CustomerHistory, EnrolmentState, json_safe
-from engine.evaluation.runner import evaluate_at
 from engine.evaluation.sinks import RecordingSink
 from engine.evaluation.triggers import audience_allows, event_candidates, plan_triggers
 from engine.history.db import Database
@@ -20,6 +20,7 @@ from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventT
 
 
 def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
+    now = as_utc(now)
     ids = find_customer_ids(db, customer)
     if not ids:
         raise RapportError(f"no customer with id or handle {customer!r}")
@@ -29,9 +30,8 @@ def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -
     (history,) = load_batch(db, ids[:1], now, settings.timezone)
     not_enrolled = _why_not_enrolled(evaluation, history)
     sink = RecordingSink()
-    evaluate_at(
-        db, settings, now=now, sink=sink, mode="preview", strategy=strategy, customer=customer
-    )
+    # The very evaluation prepared above: rules, go-lives and matcher are built once.
+    evaluate(db, evaluation, sink, mode="preview", customer_ids=ids)
     updated = {e.id: e for e in sink.changes.enrolment_updates}
     enrolments = [updated.get(e.id, e) for e in history.enrolments] + sink.changes.new_enrolments
     c = history.customer
