@@ -28,6 +28,8 @@ TABLES = (
     "cadence_launches",
 )
 PLAIN_TEMPLATE = "@{{ customer.handle }} {{ cadence }}/{{ step }} for {{ customer.name }}"
+STARTS = "starts: 2026-01-01T00:00:00Z\n"  # go-live before every test's history
+ONE_STEP = "- name: only\n  template: t.j2\n"
 
 
 def at(days: float = 0, **delta: float) -> datetime:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaluation_helpers import World, at, cadence, write_project
+from evaluation_helpers import ONE_STEP, STARTS, World, at, cadence, write_project
 
 from engine.history.db import Database
-
-ONE_STEP = "- name: only\n  template: t.j2\n"
-STARTS = "starts: 2026-01-01T00:00:00Z\n"
 
 
 def test_without_complaint_block_a_complaint_stops_proactive_contact_for_good(

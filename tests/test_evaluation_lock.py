@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from evaluation_helpers import World, at, cadence, write_project
+from evaluation_helpers import ONE_STEP, World, at, cadence, write_project
 
 from engine.errors import RapportError
 from engine.evaluation import evaluate_at
@@ -25,12 +25,11 @@ with db.evaluation_lock():
     print("locked", flush=True)
     sys.stdin.read()  # until the test closes our stdin
 """
-WHEN = "- name: only\n  template: t.j2\n"
 
 
 @pytest.fixture
 def world(db: Database, tmp_path: Path) -> World:
-    rules = {"w": cadence("w", "when: count(purchase) >= 1", WHEN, "reentry: 30d\n")}
+    rules = {"w": cadence("w", "when: count(purchase) >= 1", ONE_STEP, "reentry: 30d\n")}
     w = World(db, write_project(tmp_path / "project", rules))
     w.event(w.customer("c1"), "purchase", at(-1), amount=30)
     return w

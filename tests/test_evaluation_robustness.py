@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from evaluation_helpers import World, at, cadence, write_project
+from evaluation_helpers import ONE_STEP, STARTS, World, at, cadence, write_project
 from sqlalchemy import text
 
 from engine.evaluation.loading import load_batch
@@ -19,8 +19,6 @@ from engine.history.db import Database
 from engine.messages import TemplateLibrary
 from engine.strategy import load_strategy
 
-STARTS = "starts: 2026-01-01T00:00:00Z\n"
-ONE_STEP = "- name: only\n  template: t.j2\n"
 QUIET = "timezone: UTC\npolicy: {quiet_hours: '21:00-09:00'}\n"
 
 

@@ -12,12 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from evaluation_helpers import World, at, cadence, write_project
+from evaluation_helpers import ONE_STEP, STARTS, World, at, cadence, write_project
 from sqlalchemy import text
 
 from engine.history.db import Database
 
-STARTS = "starts: 2026-01-01T00:00:00Z\n"  # go-live before every test's history
 TWO_STEPS = """
 - name: first
   after: 2d
@@ -25,10 +24,6 @@ TWO_STEPS = """
   template: t.j2
 - name: second
   after: 3d
-  template: t.j2
-"""
-ONE_STEP = """
-- name: only
   template: t.j2
 """
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaluation_helpers import World, at, cadence, write_project
+from evaluation_helpers import STARTS, World, at, cadence, write_project
 from sqlalchemy import text
 
 from engine.history.db import Database
 from engine.history.migrate import upgrade
 
-STARTS = "starts: 2026-01-01T00:00:00Z\n"
 THANKS = "- name: thanks\n  template: t.j2\n"
 CHECK_IN = "- name: check-in\n  after: 2d\n  template: t.j2\n"
 GIVE_BACK = "- name: give-back\n  after: 2d\n  template: t.j2\n"
