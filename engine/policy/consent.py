@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.policy.candidates import Candidate, Verdict
-from engine.policy.stage import Context, StageResult, defer, drop, utc_text
+from engine.policy.stage import Context, StageResult, defer, drop, one_by_one, utc_text
 
 
 def _verdict(candidate: Candidate, ctx: Context) -> Verdict | None:
@@ -32,12 +32,4 @@ def _verdict(candidate: Candidate, ctx: Context) -> Verdict | None:
 
 
 def require_consent(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
-    kept: list[Candidate] = []
-    verdicts: list[Verdict] = []
-    for candidate in candidates:
-        verdict = _verdict(candidate, ctx)
-        if verdict is None:
-            kept.append(candidate)
-        else:
-            verdicts.append(verdict)
-    return kept, verdicts
+    return one_by_one(candidates, lambda candidate: _verdict(candidate, ctx))

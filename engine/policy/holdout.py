@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from engine.config import Policy
 from engine.policy.candidates import Candidate, Verdict
-from engine.policy.stage import Context, StageResult, drop
+from engine.policy.stage import Context, StageResult, drop, one_by_one
 
 GLOBAL_SCOPE = "*"
 _TWO_64 = float(1 << 64)
@@ -53,18 +53,15 @@ def holdout_group(
 
 
 def drop_held_out(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
-    kept: list[Candidate] = []
-    verdicts: list[Verdict] = []
-    for candidate in candidates:
+    def verdict_of(candidate: Candidate) -> Verdict | None:
         cadence = candidate.cadence
         group = holdout_group(
             candidate.customer.external_id, cadence.name, cadence.holdout, ctx.policy
         )
         if group == "global_holdout":
-            verdicts.append(drop(candidate, group, "customer is in the global holdout"))
-        elif group == "held_out":
-            detail = f"customer is in the holdout of {cadence.name}"
-            verdicts.append(drop(candidate, group, detail))
-        else:
-            kept.append(candidate)
-    return kept, verdicts
+            return drop(candidate, group, "customer is in the global holdout")
+        if group == "held_out":
+            return drop(candidate, group, f"customer is in the holdout of {cadence.name}")
+        return None
+
+    return one_by_one(candidates, verdict_of)

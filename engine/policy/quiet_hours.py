@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.config import QuietHours
 from engine.errors import RapportError
 from engine.policy.candidates import Candidate, Verdict
-from engine.policy.stage import Context, StageResult, defer
+from engine.policy.stage import Context, StageResult, defer, one_by_one
 
 
 class UnknownTimeZone(RapportError):
@@ -114,17 +114,16 @@ def defer_in_quiet_hours(candidates: Sequence[Candidate], ctx: Context) -> Stage
     quiet = ctx.policy.quiet_hours
     if quiet is None:
         return list(candidates), []
-    kept: list[Candidate] = []
-    verdicts: list[Verdict] = []
     ends: dict[str, datetime | None] = {}  # one customer per call: usually one zone
-    for candidate in candidates:
+
+    def verdict_of(candidate: Candidate) -> Verdict | None:
         name = candidate.customer.timezone
         if name not in ends:
             ends[name] = quiet_until(ctx.now, name, quiet)
         until = ends[name]
         if until is None:
-            kept.append(candidate)
-            continue
+            return None
         detail = f"quiet hours until {until.astimezone(zone(name)):%H:%M} {name}"
-        verdicts.append(defer(candidate, "quiet_hours", detail, until))
-    return kept, verdicts
+        return defer(candidate, "quiet_hours", detail, until)
+
+    return one_by_one(candidates, verdict_of)

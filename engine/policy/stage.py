@@ -30,6 +30,22 @@ StageResult = tuple[list[Candidate], list[Verdict]]
 Stage = Callable[[Sequence[Candidate], Context], StageResult]
 
 
+def one_by_one(
+    candidates: Sequence[Candidate], verdict_of: Callable[[Candidate], Verdict | None]
+) -> StageResult:
+    """A stage that judges each candidate on its own: keep those `verdict_of` lets pass
+    (None), and its verdict for every other."""
+    kept: list[Candidate] = []
+    verdicts: list[Verdict] = []
+    for candidate in candidates:
+        verdict = verdict_of(candidate)
+        if verdict is None:
+            kept.append(candidate)
+        else:
+            verdicts.append(verdict)
+    return kept, verdicts
+
+
 def drop(candidate: Candidate, reason: str, detail: str = "") -> Verdict:
     return Verdict(candidate, "drop", reason, detail)
 

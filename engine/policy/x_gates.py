@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.policy.candidates import Candidate, Verdict
-from engine.policy.stage import Context, StageResult, drop
+from engine.policy.stage import Context, StageResult, drop, one_by_one
 from engine.strategy.xrules import ENGAGED_FIRST_EVENT_TYPES
 
 
@@ -41,18 +41,16 @@ def x_gates(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
         for past in ctx.state.past_contacts
         if past.channel == "x" and past.in_reply_to is not None
     }
-    kept: list[Candidate] = []
-    verdicts: list[Verdict] = []
-    for candidate in candidates:
+
+    def verdict_of(candidate: Candidate) -> Verdict | None:
         if candidate.cadence.channel != "x":
-            kept.append(candidate)
-            continue
+            return None
         why_not = _not_engaged_first(candidate)
         post = candidate.in_reply_to
         if why_not is not None or post is None:
-            verdicts.append(drop(candidate, "not_engaged_first", why_not or ""))
-        elif post in replied:
-            verdicts.append(drop(candidate, "already_replied", f"post {post} already has a reply"))
-        else:
-            kept.append(candidate)
-    return kept, verdicts
+            return drop(candidate, "not_engaged_first", why_not or "")
+        if post in replied:
+            return drop(candidate, "already_replied", f"post {post} already has a reply")
+        return None
+
+    return one_by_one(candidates, verdict_of)
