@@ -14,6 +14,7 @@ from engine.policy import (
     EventFacts,
     PastContact,
     SuppressionFacts,
+    Verdict,
     idempotency_key,
 )
 from engine.strategy.model import Cadence, EventTrigger, Reentry, Source, Step
@@ -133,3 +134,10 @@ def quiet(text: str) -> QuietHours:
 
 def caps(*rules: tuple[int, str]) -> tuple[Cap, ...]:
     return tuple(Cap(max_, parse_duration(per)) for max_, per in rules)
+
+
+def one(verdicts: list[Verdict]) -> tuple[str, str, str]:
+    """(outcome, reason, detail) of the only verdict."""
+    assert len(verdicts) == 1
+    v = verdicts[0]
+    return v.outcome, v.reason, v.detail
