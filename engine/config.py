@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -24,6 +23,7 @@ from engine.errors import InvalidInput, Problem
 from engine.percent import PERCENT_HINT, parse_percent
 from engine.schema_check import dotted, schema_problems
 from engine.yamlpos import Document, Positions, load_document
+from engine.zones import is_zone
 
 DEFAULT_DATABASE = "sqlite:///rapport.db"
 DEFAULT_TIMEZONE = "UTC"
@@ -301,17 +301,14 @@ def _duration_problems(doc: Document) -> list[Problem]:
 def _semantic_problems(doc: Document) -> list[Problem]:
     """What the schema cannot say: real time zones, real clock times, sane percentages."""
     data, problems = doc.data, []
-    if isinstance(data.get("timezone"), str):
-        try:
-            ZoneInfo(data["timezone"])
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            problems.append(
-                doc.problem(
-                    ("timezone",),
-                    f"timezone: {data['timezone']!r} is not "
-                    "an IANA time zone (e.g. America/Los_Angeles, Europe/Paris)",
-                )
+    if isinstance(data.get("timezone"), str) and not is_zone(data["timezone"]):
+        problems.append(
+            doc.problem(
+                ("timezone",),
+                f"timezone: {data['timezone']!r} is not "
+                "an IANA time zone (e.g. America/Los_Angeles, Europe/Paris)",
             )
+        )
     policy = _section(data, "policy")
     quiet = policy.get("quiet_hours")
     if isinstance(quiet, str) and re.fullmatch(_QUIET_HOURS, quiet):

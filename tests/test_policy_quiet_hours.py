@@ -18,7 +18,7 @@ from test_policy_factories import quiet
 
 from engine.config import QuietHours
 from engine.policy import is_quiet, quiet_until
-from engine.policy.quiet_hours import UnknownTimeZone
+from engine.zones import UnknownTimeZone
 
 LA, PARIS, KTM, LHI = (
     "America/Los_Angeles",

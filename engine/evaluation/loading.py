@@ -28,7 +28,7 @@ from engine.history.models import (
     sqlite_time,
 )
 from engine.policy.candidates import CustomerFacts, EventFacts, PastContact, SuppressionFacts
-from engine.policy.quiet_hours import UnknownTimeZone, zone
+from engine.zones import UnknownTimeZone, zone
 
 DEFAULT_BATCH_SIZE = 500
 

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from engine.evaluation.records import CustomerHistory, EnrolmentState
 from engine.policy.candidates import EventFacts
-from engine.policy.quiet_hours import zone as cached_zone
 from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventTrigger
+from engine.zones import zone as cached_zone
 
 _AUDIENCE_KINDS = {"customers": ("customer",), "prospects": ("prospect",)}
 # Local midnight of one date falls anywhere in a 26-hour span of UTC instants (UTC+14 to

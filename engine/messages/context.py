@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine import clock
-from engine.policy.quiet_hours import UnknownTimeZone, zone
+from engine.zones import UnknownTimeZone, zone
 
 VARIABLES = ("customer", "event", "cadence", "step", "brand", "history", "now")
 

@@ -17,31 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from engine.config import QuietHours
-from engine.errors import RapportError
 from engine.policy.candidates import Candidate, Verdict
 from engine.policy.stage import Context, StageResult, defer, one_by_one
-
-
-class UnknownTimeZone(RapportError):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        super().__init__(
-            f"time zone {name!r} is not an IANA time zone",
-            hint="use e.g. America/Los_Angeles or Europe/Paris",
-        )
-
-
-@lru_cache(maxsize=1024)
-def zone(name: str) -> ZoneInfo:
-    """ZoneInfo objects are cached by zoneinfo too; this also caches the failure path."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: 'America' is a folder
-        raise UnknownTimeZone(name) from None
+from engine.zones import zone
 
 
 def is_quiet(now_utc: datetime, timezone: str, quiet_hours: QuietHours | None) -> bool:

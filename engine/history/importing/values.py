@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.clock import parse_time
-from engine.policy.quiet_hours import UnknownTimeZone, zone
+from engine.zones import UnknownTimeZone, zone
 
 HANDLE_HINT = "1-15 letters, digits or _"
 _HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
