@@ -18,7 +18,13 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from engine.durations import DURATION_HINT, is_duration, parse_duration
+from engine.durations import (
+    DURATION_HINT,
+    MAX_DURATION,
+    MAX_DURATION_HINT,
+    is_duration,
+    parse_duration,
+)
 from engine.errors import InvalidInput, Problem
 from engine.percent import PERCENT_HINT, parse_percent
 from engine.schema_check import dotted, schema_problems
@@ -253,7 +259,6 @@ def beside(url: str, project_dir: Path) -> str:
 
 
 # Ten years: longer would only push times past datetime's range (absent = no limit).
-MAX_DURATION = timedelta(days=3650)
 
 
 def _section(data: Any, key: str) -> dict[str, Any]:
@@ -293,7 +298,7 @@ def _duration_problems(doc: Document) -> list[Problem]:
             problems.append(doc.problem(path, f"{where}: {value!r} is too short (use at least 1s)"))
         elif length > MAX_DURATION:
             problems.append(
-                doc.problem(path, f"{where}: {value!r} is too long (use at most 3650d)")
+                doc.problem(path, f"{where}: {value!r} is too long ({MAX_DURATION_HINT})")
             )
     return problems
 

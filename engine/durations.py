@@ -9,6 +9,11 @@ _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DURATION_HINT = "use a whole number and a unit, e.g. 45s, 30m, 12h, 2d, 3w"
 
+# Ten years. Longer is a typo in any rule, config value or option, and adding it to a
+# time could overflow the calendar; every place that bounds a duration uses this.
+MAX_DURATION = timedelta(days=3650)
+MAX_DURATION_HINT = "use at most 3650d"
+
 
 def is_duration(text: object) -> bool:
     return isinstance(text, str) and _DURATION.fullmatch(text) is not None

@@ -160,7 +160,7 @@ def preview_command(
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the output to this file.")
 def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: str | None) -> None:
     """Replay the strategy over the stored history; writes nothing to the database."""
-    from engine.durations import parse_duration
+    from engine.durations import MAX_DURATION, format_duration, parse_duration
     from engine.evaluation.output import as_csv, as_json, as_table, preview_rows
     from engine.evaluation.simulation import simulate
 
@@ -168,9 +168,10 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
         step = parse_duration(every)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from None
-    if not timedelta(seconds=1) <= step <= timedelta(days=3650):
+    if not timedelta(seconds=1) <= step <= MAX_DURATION:
         raise click.BadParameter(
-            f"{every!r} is out of range (use 1s to 3650d)", param_hint="--every"
+            f"{every!r} is out of range (use 1s to {format_duration(MAX_DURATION)})",
+            param_hint="--every",
         )
     if end < start:
         raise click.BadParameter(

@@ -30,9 +30,10 @@ from engine.conditions.ast import (
 )
 from engine.conditions.errors import ConditionError
 from engine.conditions.tokens import KEYWORDS, Token, tokenize
+from engine.durations import MAX_DURATION, MAX_DURATION_HINT
 
 SCOPES = ("customer", "event")
-MAX_WINDOW = timedelta(days=3650)  # ten years, as for every duration in a rule file
+MAX_WINDOW = MAX_DURATION  # as for every duration in a rule file
 # Parentheses, brackets and `not`s nest; deeper than this is a mistake (and Python's
 # recursion limit, here and in every walk over the tree, is not far beyond).
 MAX_DEPTH = 50
@@ -172,7 +173,7 @@ class _Parser:
     def _operand(self) -> Expr:
         token = self.peek()
         if token.kind == "duration" and token.value == timedelta.max:
-            raise ConditionError(token.offset, f"{token.text!r} is too long (use at most 3650d)")
+            raise ConditionError(token.offset, f"{token.text!r} is too long ({MAX_DURATION_HINT})")
         if token.kind in ("number", "duration", "string"):
             self.advance()
             return Literal(token.value, token.offset)
@@ -325,7 +326,8 @@ def _aggregate(function: Token, args: list[Token]) -> Aggregate:
 def _window(name: str, window: Token, within: timedelta) -> timedelta:
     if within > MAX_WINDOW:
         raise ConditionError(
-            window.offset, f"{name}() window {window.text!r} is too long (use at most 3650d)"
+            window.offset,
+            f"{name}() window {window.text!r} is too long ({MAX_DURATION_HINT})",
         )
     if within == timedelta(0):
         raise ConditionError(

@@ -10,13 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 from engine.clock import parse_time
-from engine.durations import is_duration, parse_duration
+from engine.durations import MAX_DURATION, MAX_DURATION_HINT, is_duration, parse_duration
 from engine.errors import Problem
 from engine.percent import parse_percent
 from engine.schema_check import dotted
 from engine.yamlpos import Document, Path
-
-MAX_DURATION = timedelta(days=3650)  # ten years: anything longer is a typo
 
 
 def cadence_problems(doc: Document) -> list[Problem]:
@@ -52,7 +50,9 @@ def _duration_problems(doc: Document) -> list[Problem]:
         except ValueError:  # a number too large for any duration
             value = MAX_DURATION * 2
         if value > MAX_DURATION:
-            problems.append(doc.problem(path, f"{where}: {text!r} is too long (use at most 3650d)"))
+            problems.append(
+                doc.problem(path, f"{where}: {text!r} is too long ({MAX_DURATION_HINT})")
+            )
         elif value == timedelta(0) and path[-1] in ("expires", "per", "reentry"):
             fix = "use always" if path == ("reentry",) else "use more than 0, e.g. 1h"
             problems.append(doc.problem(path, f"{where}: {text!r} is too short ({fix})"))
