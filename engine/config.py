@@ -136,6 +136,14 @@ class Brand:
     keywords: tuple[str, ...] = ()
     competitors: tuple[str, ...] = ()
 
+    def as_context(self) -> dict[str, Any]:
+        """`brand` as templates see it, the same at validate time and at send time."""
+        return {
+            "handle": self.handle,
+            "keywords": list(self.keywords),
+            "competitors": list(self.competitors),
+        }
+
 
 @dataclass(frozen=True)
 class Cap:

@@ -91,12 +91,7 @@ def _template_problems(strategy: Strategy, settings: Settings, folder: Path) -> 
     library = TemplateLibrary(folder)
     problems = [p for name in strategy.templates() for p in library.check(name)]
     steps = [StepTemplates.from_step(c.name, s) for c in strategy.cadences for s in c.steps]
-    brand = {
-        "handle": settings.brand.handle,
-        "keywords": list(settings.brand.keywords),
-        "competitors": list(settings.brand.competitors),
-    }
-    report = check_step_lengths(library, steps, _samples(settings), brand)
+    report = check_step_lengths(library, steps, _samples(settings), settings.brand.as_context())
     return problems + report.problems
 
 

@@ -107,7 +107,7 @@ def build_evaluation(
     launches: dict[str, datetime],
 ) -> Evaluation:
     """An Evaluation from decided go-lives; worker processes rebuild theirs with this."""
-    brand = {"handle": settings.brand.handle, "keywords": settings.brand.keywords}
+    brand = settings.brand.as_context()
     return Evaluation(
         strategy=strategy,
         settings=settings,
