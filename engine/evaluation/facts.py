@@ -20,15 +20,7 @@ from engine.evaluation.records import CustomerHistory, EnrolmentState
 from engine.evaluation.triggers import TriggerPlan
 from engine.matcher import Matcher, MatchRequest, make_matcher
 from engine.policy.candidates import EventFacts
-from engine.strategy.model import Cadence, ConditionTrigger, EventTrigger, Step
-
-
-def trigger_condition_name(cadence: str) -> str:
-    return f"{cadence}/trigger"
-
-
-def step_condition_name(cadence: str, step: str) -> str:
-    return f"{cadence}/{step}/when"
+from engine.strategy.model import Cadence, Step, trigger_condition_name
 
 
 @dataclass(frozen=True)
@@ -83,18 +75,11 @@ class ConditionSet:
 
     @classmethod
     def of(cls, cadences: Sequence[Cadence]) -> ConditionSet:
-        conditions = {}
-        for cadence in cadences:
-            trigger = cadence.trigger
-            condition = (
-                trigger.where
-                if isinstance(trigger, EventTrigger)
-                else trigger.when
-                if isinstance(trigger, ConditionTrigger)
-                else None
-            )
-            if condition is not None:
-                conditions[trigger_condition_name(cadence.name)] = condition.expr
+        conditions = {
+            trigger_condition_name(cadence.name): condition.expr
+            for cadence in cadences
+            if (condition := cadence.trigger_condition) is not None
+        }
         exprs = list(conditions.values()) + [
             step.when.expr for c in cadences for step in c.steps if step.when is not None
         ]

@@ -95,6 +95,26 @@ class Cadence:
     starts: datetime | None  # go-live override (aware UTC)
     source: Source
 
+    @property
+    def trigger_condition(self) -> Condition | None:
+        """The condition that decides enrolment: an event trigger's `where`, or `when`."""
+        trigger = self.trigger
+        if isinstance(trigger, EventTrigger):
+            return trigger.where
+        if isinstance(trigger, ConditionTrigger):
+            return trigger.when
+        return None
+
+
+def trigger_condition_name(cadence: str) -> str:
+    """The matcher's name for a cadence's trigger condition."""
+    return f"{cadence}/trigger"
+
+
+def step_condition_name(cadence: str, step: str) -> str:
+    """The matcher's name for a step's `when`."""
+    return f"{cadence}/{step}/when"
+
 
 @dataclass(frozen=True)
 class Strategy:
@@ -114,14 +134,11 @@ class Strategy:
         or when) and 'CADENCE/STEP/when'."""
         named: dict[str, Expr] = {}
         for cadence in self.cadences:
-            trigger = cadence.trigger
-            if isinstance(trigger, EventTrigger) and trigger.where is not None:
-                named[f"{cadence.name}/trigger"] = trigger.where.expr
-            elif isinstance(trigger, ConditionTrigger):
-                named[f"{cadence.name}/trigger"] = trigger.when.expr
+            if (condition := cadence.trigger_condition) is not None:
+                named[trigger_condition_name(cadence.name)] = condition.expr
             for step in cadence.steps:
                 if step.when is not None:
-                    named[f"{cadence.name}/{step.name}/when"] = step.when.expr
+                    named[step_condition_name(cadence.name, step.name)] = step.when.expr
         return named
 
     def templates(self) -> tuple[str, ...]:
