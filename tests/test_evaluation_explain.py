@@ -7,6 +7,7 @@ from pathlib import Path
 from evaluation_helpers import World, at, cadence, write_project
 
 from engine.evaluation.explain import explain
+from engine.evaluation.loading import find_customer_ids
 from engine.history.db import Database
 
 STEPS = "- name: hello\n  template: t.j2\n- name: later\n  after: 2d\n  template: t.j2\n"
@@ -30,3 +31,17 @@ def test_explain_says_why_and_why_not(db: Database, tmp_path: Path) -> None:
     assert "step later: planned — sent_to_outbox" in text
     assert "@h_c1 buyers/later for Name c1" in text
     assert "not enrolled: no mention event since go-live 2026-01-01T00:00:00Z" in text
+
+
+def test_an_id_wins_over_a_handle_and_at_means_a_handle(db: Database, tmp_path: Path) -> None:
+    """Customer '42' and another whose handle is 42: one key never names both."""
+    rules = {
+        "buyers": cadence("buyers", "event: purchase", STEPS, "starts: 2026-01-01T00:00:00Z\n")
+    }
+    world = World(db, write_project(tmp_path / "p", rules))
+    world.customer("42", handle="someone")
+    world.customer("c2", handle="42")
+    assert find_customer_ids(db, "42") == [1]
+    assert find_customer_ids(db, "@42") == [2]
+    assert find_customer_ids(db, "SOMEONE") == [1]
+    assert explain(db, world.settings, "@42", now=at(1))[0].startswith("customer c2 (@42,")

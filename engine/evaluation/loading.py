@@ -60,16 +60,18 @@ def customer_id_batches(
 
 
 def find_customer_ids(db: Database, key: str) -> list[int]:
-    """Customers matching an external id or an X handle (with or without @)."""
-    handle = key.lstrip("@").lower()
+    """The customer with this external id, else the one with this X handle.
+
+    An id wins over a handle so that one key never names two customers (customer '42'
+    and another whose handle is 42); a key written '@name' is always a handle.
+    """
     with db.read() as session:
-        return list(
-            session.scalars(
-                select(Customer.id).where(
-                    or_(Customer.external_id == key, Customer.handle_key == handle)
-                )
-            )
-        )
+        if not key.startswith("@"):
+            by_id = select(Customer.id).where(Customer.external_id == key)
+            if found := list(session.scalars(by_id)):
+                return found
+        by_handle = select(Customer.id).where(Customer.handle_key == key.lstrip("@").lower())
+        return list(session.scalars(by_handle))
 
 
 def load_launches(db: Database) -> dict[str, datetime]:
