@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from test_policy_factories import NOW, cadence, candidate, caps, one, past, policy, state
+from policy_helpers import NOW, cadence, candidate, caps, one, past, policy, state
 
 from engine.policy import decide
 from engine.strategy.model import Cap

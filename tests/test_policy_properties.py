@@ -15,7 +15,7 @@ from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_policy_factories import cadence, candidate, customer, state
+from policy_helpers import cadence, candidate, customer, state
 
 from engine.config import Cap, Policy, QuietHours
 from engine.policy import GLOBAL_SCOPE, Candidate, PastContact, decide, in_holdout, is_quiet

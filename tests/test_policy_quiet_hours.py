@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_policy_factories import quiet
+from policy_helpers import quiet
 
 from engine.config import QuietHours
 from engine.policy import is_quiet, quiet_until

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_policy_factories import (
+from policy_helpers import (
     NOW,
     cadence,
     candidate,
