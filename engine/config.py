@@ -266,9 +266,6 @@ def beside(url: str, project_dir: Path) -> str:
     return parsed.set(database=str(project_dir / path)).render_as_string(hide_password=False)
 
 
-# Ten years: longer would only push times past datetime's range (absent = no limit).
-
-
 def _section(data: Any, key: str) -> dict[str, Any]:
     found = data.get(key) if isinstance(data, dict) else None
     return found if isinstance(found, dict) else {}
