@@ -53,6 +53,14 @@ def write_output(out: str, text: str) -> None:
         raise RapportError(f"--out {out}: cannot write ({exc.strerror})") from None
 
 
+OUTPUT_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="json and csv carry the DESIGN §8 fields, for scripts and spreadsheets.",
+)
 WORKERS = click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -95,13 +103,7 @@ def run_command(once: bool, at: datetime | None, fmt: str, workers: int | None) 
 @click.option("--customer", help="Only this customer (external id or @handle).")
 @click.option("--cadence", help="Only this cadence.")
 @click.option("--all", "include_all", is_flag=True, help="Add every not-sent decision and why.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@OUTPUT_FORMAT
 def preview_command(
     at: datetime | None,
     customer: str | None,
@@ -150,13 +152,7 @@ def preview_command(
 @click.option("--start", type=TIME, required=True, help="First evaluation time (the go-live).")
 @click.option("--end", type=TIME, required=True, help="No evaluation after this time.")
 @click.option("--every", default="1d", show_default=True, help="Time between evaluations.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@OUTPUT_FORMAT
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the output to this file.")
 def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: str | None) -> None:
     """Replay the strategy over the stored history; writes nothing to the database."""
