@@ -1,29 +1,20 @@
-"""The only source of 'now'. Tests and `--at` move it; everything else asks it."""
+"""The only place that reads the wall clock.
+
+`now()` is the wall clock, always aware UTC. Nothing moves it: an evaluation (and `--at`)
+carries its own `now` and passes it down explicitly, so two evaluations in two threads
+or processes can never see each other's time.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
-
-_frozen: datetime | None = None
 
 
 def now() -> datetime:
-    """The current evaluation time, always timezone-aware UTC."""
-    return _frozen if _frozen is not None else datetime.now(UTC)
-
-
-@contextmanager
-def frozen_at(moment: datetime) -> Iterator[datetime]:
-    """Pin now() to `moment` for the duration of the block (used by --at and tests)."""
-    global _frozen
-    previous, _frozen = _frozen, as_utc(moment)
-    try:
-        yield _frozen
-    finally:
-        _frozen = previous
+    """The wall clock, timezone-aware UTC. Code that evaluates at a time takes it as a
+    parameter instead; this is for defaults at the edge (the CLI, row timestamps)."""
+    return datetime.now(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -41,7 +32,7 @@ MIN_YEAR, MAX_YEAR = 1970, 9000
 
 
 def parse_time(text: str) -> datetime:
-    """ISO 8601 to aware UTC; a date alone means 00:00 UTC (DESIGN §8). Raises ValueError."""
+    """ISO 8601 to aware UTC; a date alone means 00:00 UTC (the CLI's `--at`). Raises ValueError."""
     value = text.strip()
     try:
         if _DATE_ONLY.fullmatch(value):

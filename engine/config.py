@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from engine.cap import Cap
 from engine.durations import (
     DURATION_HINT,
     MAX_DURATION,
@@ -143,14 +144,6 @@ class Brand:
             "keywords": list(self.keywords),
             "competitors": list(self.competitors),
         }
-
-
-@dataclass(frozen=True)
-class Cap:
-    """At most `max` messages in any window of length `per` (global or per cadence)."""
-
-    max: int
-    per: timedelta
 
 
 @dataclass(frozen=True)

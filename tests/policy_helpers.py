@@ -5,18 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from engine.config import Cap, Policy, QuietHours
+from engine.cap import Cap
+from engine.config import Policy, QuietHours
 from engine.durations import parse_duration
-from engine.policy import (
-    Candidate,
-    CustomerFacts,
-    CustomerPolicyState,
-    EventFacts,
-    PastContact,
-    SuppressionFacts,
-    Verdict,
-    idempotency_key,
-)
+from engine.facts import CustomerFacts, EventFacts, PastContact, SuppressionFacts
+from engine.policy import Candidate, CustomerPolicyState, Verdict, idempotency_key
 from engine.strategy.model import Cadence, EventTrigger, Reentry, Source, Step
 
 NOW = datetime(2026, 6, 15, 18, 0, tzinfo=UTC)  # 11:00 in Los Angeles, 20:00 in Paris

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from policy_helpers import cadence, candidate, customer, state
 
 from engine.config import Cap, Policy, QuietHours
-from engine.policy import GLOBAL_SCOPE, Candidate, PastContact, decide, in_holdout, is_quiet
+from engine.facts import PastContact
+from engine.policy import GLOBAL_SCOPE, Candidate, decide, in_holdout, is_quiet
 from engine.policy.holdout import holdout_position
 from engine.strategy.model import Cadence
 

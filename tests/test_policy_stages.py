@@ -21,8 +21,9 @@ from policy_helpers import (
     state,
 )
 
-from engine.policy import STAGES, EventFacts, SuppressionFacts, decide
-from engine.strategy.model import Cap
+from engine.cap import Cap
+from engine.facts import EventFacts, SuppressionFacts
+from engine.policy import STAGES, decide
 
 
 def test_nothing_in_the_way_sends() -> None:

@@ -89,8 +89,7 @@ def run_command(once: bool, at: datetime | None, fmt: str, workers: int | None) 
 
     ctx = app()
     now = at or clock.now()
-    with clock.frozen_at(now):
-        summary = run_once(ctx.database, ctx.settings, now=now, workers=workers)
+    summary = run_once(ctx.database, ctx.settings, now=now, workers=workers)
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -124,15 +123,14 @@ def preview_command(
 
     ctx = app()
     now = at or clock.now()
-    with clock.frozen_at(now):
-        summary, sink = preview(
-            ctx.database,
-            ctx.settings,
-            now=now,
-            customer=customer,
-            cadence=cadence,
-            workers=workers,
-        )
+    summary, sink = preview(
+        ctx.database,
+        ctx.settings,
+        now=now,
+        customer=customer,
+        cadence=cadence,
+        workers=workers,
+    )
     rows = preview_rows(sink.changes.decisions, include_all=include_all)
     if fmt == "json":
         click.echo(as_json(rows))
@@ -206,8 +204,7 @@ def explain_command(customer: str, at: datetime | None) -> None:
 
     ctx = app()
     now = at or clock.now()
-    with clock.frozen_at(now):
-        lines = explain(ctx.database, ctx.settings, customer, now=now)
+    lines = explain(ctx.database, ctx.settings, customer, now=now)
     click.echo("\n".join(lines))
 
 

@@ -18,6 +18,7 @@ from engine.config import Settings
 from engine.evaluation.enrolments import DueStep, decision
 from engine.evaluation.facts import FactSheet
 from engine.evaluation.records import Changes, CustomerHistory, EnrolmentState, PlannedContact
+from engine.facts.model import PastContact
 from engine.messages import (
     MessageContext,
     MessageRefusal,
@@ -26,7 +27,7 @@ from engine.messages import (
     compose_message,
 )
 from engine.policy import decide
-from engine.policy.candidates import Candidate, CustomerPolicyState, PastContact, Verdict
+from engine.policy.candidates import Candidate, CustomerPolicyState, Verdict
 from engine.policy.keys import idempotency_key
 
 CONTACT_STATE = {"review": "pending_review", "x": "planned"}

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from engine.evaluation.records import CustomerHistory, DecisionRecord, EnrolmentState
 from engine.evaluation.triggers import TriggerPlan
-from engine.policy.candidates import EventFacts
+from engine.facts.model import EventFacts
 from engine.strategy.model import Cadence, Step
 
 # (cadence, trigger event id or None for a `when` trigger) whose condition holds.

@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from engine.conditions import Facts, HistoryEvent, aggregates_of, compute_aggregates, evaluate
 from engine.evaluation.records import CustomerHistory, EnrolmentState
 from engine.evaluation.triggers import TriggerPlan
+from engine.facts.model import EventFacts
 from engine.matcher import Matcher, MatchRequest, make_matcher
-from engine.policy.candidates import EventFacts
-from engine.strategy.model import Cadence, Step, trigger_condition_name
+from engine.strategy.model import Cadence, ConditionKey, Step
 
 
 @dataclass(frozen=True)
@@ -70,25 +71,30 @@ class ConditionSet:
     """The strategy's conditions, compiled once: the matcher and what aggregates they need."""
 
     matcher: Matcher
-    triggers: frozenset[str]  # cadence names whose trigger has a condition
+    keys: Mapping[str, ConditionKey]  # the matcher's names of the trigger conditions
     aggregates: tuple[Any, ...]
 
     @classmethod
     def of(cls, cadences: Sequence[Cadence]) -> ConditionSet:
-        conditions = {
-            trigger_condition_name(cadence.name): condition.expr
+        triggers = {
+            ConditionKey(cadence.name): condition.expr
             for cadence in cadences
             if (condition := cadence.trigger_condition) is not None
         }
-        exprs = list(conditions.values()) + [
+        exprs = list(triggers.values()) + [
             step.when.expr for c in cadences for step in c.steps if step.when is not None
         ]
         needed = {aggregate.key: aggregate for expr in exprs for aggregate in aggregates_of(expr)}
         return cls(
-            make_matcher(conditions),
-            frozenset(name.rsplit("/", 1)[0] for name in conditions),
+            make_matcher({key.name: expr for key, expr in triggers.items()}),
+            {key.name: key for key in triggers},
             tuple(needed[key] for key in sorted(needed)),
         )
+
+    @cached_property
+    def triggers(self) -> frozenset[str]:
+        """Cadence names whose trigger has a condition."""
+        return frozenset(key.cadence for key in self.keys.values())
 
     def facts_of(self, history: CustomerHistory, now: datetime) -> FactSheet:
         events = history.events
@@ -110,13 +116,13 @@ class ConditionSet:
             for cadence, events in plan.events.items():
                 if cadence in self.triggers:
                     for event in events:
-                        by_event.setdefault(event.id, set()).add(trigger_condition_name(cadence))
+                        by_event.setdefault(event.id, set()).add(ConditionKey(cadence).name)
             for event_id, names in by_event.items():
                 requests.append(
                     MatchRequest(str(history.customer.id), sheet.facts(event_id), frozenset(names))
                 )
                 owners.append((index, event_id))
-            whens = {trigger_condition_name(c) for c in plan.conditions if c in self.triggers}
+            whens = {ConditionKey(c).name for c in plan.conditions if c in self.triggers}
             if whens:
                 requests.append(
                     MatchRequest(str(history.customer.id), sheet.facts(None), frozenset(whens))
@@ -125,7 +131,7 @@ class ConditionSet:
         results: list[set[tuple[str, int | None]]] = [set() for _ in histories]
         if requests:
             for (owner, about), held in zip(owners, self.matcher.match(requests), strict=True):
-                results[owner].update((name.rsplit("/", 1)[0], about) for name in held)
+                results[owner].update((self.keys[name].cadence, about) for name in held)
         return results
 
     def step_holds(self, sheet: FactSheet, enrolment: EnrolmentState, step: Step) -> bool:

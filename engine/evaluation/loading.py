@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from engine.evaluation.records import NOT_COUNTING_STATES, CustomerHistory, EnrolmentState
+from engine.facts.model import CustomerFacts, EventFacts, PastContact, SuppressionFacts
 from engine.history.db import Database
 from engine.history.models import (
     CadenceLaunch,
@@ -27,7 +28,6 @@ from engine.history.models import (
     Suppression,
     sqlite_time,
 )
-from engine.policy.candidates import CustomerFacts, EventFacts, PastContact, SuppressionFacts
 from engine.zones import UnknownTimeZone, zone
 
 DEFAULT_BATCH_SIZE = 500

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.policy.candidates import CustomerFacts, EventFacts, PastContact, SuppressionFacts
+from engine.facts.model import CustomerFacts, EventFacts, PastContact, SuppressionFacts
 
 ONGOING_STATES = ("active", "held_out")
 # Ledger rows in these states never counted against caps (DOMAIN: contact states).

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from engine.evaluation.records import CustomerHistory, NewSuppression
-from engine.policy.candidates import SuppressionFacts
+from engine.facts.model import SuppressionFacts
 from engine.policy.opt_out import opt_out_signal
 
 COMPLAINT_EVENT = "complaint"

@@ -9,13 +9,14 @@ duplicate (ON CONFLICT DO NOTHING).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from engine import clock
 from engine.evaluation.records import Changes, EnrolmentState
 from engine.history.db import Database
 from engine.history.models import (
@@ -88,7 +89,7 @@ class DatabaseSink:
             session.execute(
                 update(Run)
                 .where(Run.id == self.run_id)
-                .values(finished_at=datetime.now(UTC), counts=counts)
+                .values(finished_at=clock.now(), counts=counts)
             )
             if self.keep_decisions is not None:
                 oldest = self.now - self.keep_decisions

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.evaluation.records import CustomerHistory, EnrolmentState
-from engine.policy.candidates import EventFacts
+from engine.facts.model import EventFacts
 from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventTrigger
 from engine.zones import zone as cached_zone
 

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from engine import clock
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
@@ -77,8 +79,8 @@ class Customer(Base):
     consent_at: Mapped[datetime | None]
     consent_source: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
-    updated_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Event(Base):
@@ -140,7 +142,7 @@ class Contact(Base):
     state: Mapped[str] = mapped_column(String(16))
     in_reply_to: Mapped[str | None] = mapped_column(String(64))
     planned_at: Mapped[datetime]  # the evaluation time that produced it (counts for caps)
-    updated_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
@@ -180,7 +182,7 @@ class Run(Base):
     __tablename__ = "runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    started_at: Mapped[datetime] = mapped_column(default=clock.now)
     finished_at: Mapped[datetime | None]
     evaluated_at: Mapped[datetime | None]  # the evaluation's `now`
     mode: Mapped[str] = mapped_column(String(16))

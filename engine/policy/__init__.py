@@ -18,15 +18,7 @@ from datetime import datetime
 
 from engine.clock import as_utc
 from engine.config import Policy
-from engine.policy.candidates import (
-    Candidate,
-    CustomerFacts,
-    CustomerPolicyState,
-    EventFacts,
-    PastContact,
-    SuppressionFacts,
-    Verdict,
-)
+from engine.policy.candidates import Candidate, CustomerPolicyState, Verdict
 from engine.policy.caps import arbitrate
 from engine.policy.consent import require_consent
 from engine.policy.dedupe import drop_duplicate_keys
@@ -42,11 +34,7 @@ __all__ = [
     "GLOBAL_SCOPE",
     "STAGES",
     "Candidate",
-    "CustomerFacts",
     "CustomerPolicyState",
-    "EventFacts",
-    "PastContact",
-    "SuppressionFacts",
     "Verdict",
     "decide",
     "idempotency_key",

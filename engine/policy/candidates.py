@@ -1,42 +1,23 @@
-"""What the contact policy sees: plain frozen facts, built by the evaluation.
+"""What the contact policy sees (candidates and the customer's state) and what it says.
 
 The policy is pure code with no database: the evaluation reads the customer, the ledger
-and the suppressions once, hands them over as these objects, and writes the verdicts
-back. That keeps every policy rule testable with a few constructors and makes `decide()`
-the same function for run, preview and simulate.
+and the suppressions once (the read model, engine/facts/), hands them over as these
+objects, and writes the verdicts back. That keeps every policy rule testable with a few
+constructors and makes `decide()` the same function for run, preview and simulate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
+
+from engine.facts.model import CustomerFacts, EventFacts, PastContact, SuppressionFacts
 
 if TYPE_CHECKING:
     from engine.strategy.model import Cadence, Step
 
 Outcome = Literal["send", "defer", "drop"]
-
-
-@dataclass(frozen=True)
-class CustomerFacts:
-    id: int  # customers.id (database key)
-    external_id: str
-    handle: str | None
-    timezone: str  # resolved: the customer's, else settings.timezone
-    kind: str  # customer | prospect
-    consent_at: datetime | None
-    attributes: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class EventFacts:
-    id: int
-    type: str
-    occurred_at: datetime
-    properties: Mapping[str, Any]
-    external_id: str
 
 
 @dataclass(frozen=True)
@@ -58,22 +39,6 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class PastContact:
-    """A ledger row that counts for caps, min_gap and one-reply-per-post."""
-
-    cadence: str
-    planned_at: datetime
-    channel: str
-    in_reply_to: str | None
-
-
-@dataclass(frozen=True)
-class SuppressionFacts:
-    reason: str  # opted_out | suppressed | complaint | ...
-    until: datetime | None  # None = forever
-
-
-@dataclass(frozen=True)
 class CustomerPolicyState:
     past_contacts: tuple[PastContact, ...]  # ledger rows not in (rejected, failed, expired)
     suppressions: tuple[SuppressionFacts, ...]
@@ -92,6 +57,6 @@ class Verdict:
 
     candidate: Candidate
     outcome: Outcome
-    reason: str  # exact strings from /work/notes/DOMAIN.md
+    reason: str  # a decision reason (engine/ledger/decisions.py)
     detail: str = ""  # human text: "quiet hours until 09:00 Asia/Kathmandu"
     retry_at: datetime | None = None

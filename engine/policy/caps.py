@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.durations import format_duration
-from engine.policy.candidates import Candidate, PastContact, Verdict
+from engine.facts.model import PastContact
+from engine.policy.candidates import Candidate, Verdict
 from engine.policy.stage import Context, StageResult, defer, drop, utc_text
 
 

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from engine.durations import format_duration
-from engine.policy.candidates import Candidate, SuppressionFacts, Verdict
+from engine.facts.model import SuppressionFacts
+from engine.policy.candidates import Candidate, Verdict
 from engine.policy.opt_out import opt_out_signal
 from engine.policy.stage import Context, StageResult, defer, drop, utc_text
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from engine.cap import Cap
 from engine.conditions.ast import Expr
-from engine.config import Cap
 
 Audience = Literal["customers", "prospects", "everyone"]
 Channel = Literal["review", "x"]
@@ -106,14 +106,24 @@ class Cadence:
         return None
 
 
-def trigger_condition_name(cadence: str) -> str:
-    """The matcher's name for a cadence's trigger condition."""
-    return f"{cadence}/trigger"
+@dataclass(frozen=True, order=True)
+class ConditionKey:
+    """Which condition: a cadence's trigger condition (`step` None) or a step's `when`.
 
+    The matcher knows conditions by a string `name`; code that gets names back looks the
+    key up (`ConditionSet.keys`) instead of parsing the string, so a cadence or step name
+    containing "/" can never be misread.
+    """
 
-def step_condition_name(cadence: str, step: str) -> str:
-    """The matcher's name for a step's `when`."""
-    return f"{cadence}/{step}/when"
+    cadence: str
+    step: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The matcher's name: 'CADENCE/trigger' or 'CADENCE/STEP/when'."""
+        if self.step is None:
+            return f"{self.cadence}/trigger"
+        return f"{self.cadence}/{self.step}/when"
 
 
 @dataclass(frozen=True)
@@ -135,10 +145,10 @@ class Strategy:
         named: dict[str, Expr] = {}
         for cadence in self.cadences:
             if (condition := cadence.trigger_condition) is not None:
-                named[trigger_condition_name(cadence.name)] = condition.expr
+                named[ConditionKey(cadence.name).name] = condition.expr
             for step in cadence.steps:
                 if step.when is not None:
-                    named[step_condition_name(cadence.name, step.name)] = step.when.expr
+                    named[ConditionKey(cadence.name, step.name).name] = step.when.expr
         return named
 
     def templates(self) -> tuple[str, ...]:
