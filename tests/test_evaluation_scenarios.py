@@ -386,6 +386,22 @@ def test_a_refused_text_waits_and_never_uses_up_a_cap(db: Database, tmp_path: Pa
     assert ("a", at(0), "active", 0) in world.enrolments()  # waits for a template fix
 
 
+def test_a_customer_without_a_handle_waits_with_the_same_reason_as_a_text_without_it(
+    db: Database, tmp_path: Path
+) -> None:
+    # One refusal, one name: nothing can address the customer, whichever side lacks the
+    # handle; the detail says which.
+    rules = {"a": cadence("a", "event: purchase", ONE_STEP, STARTS)}
+    world = World(db, write_project(tmp_path / "p", rules))
+    world.event(world.customer("c1", handle=""), "purchase", at(0), amount=30)
+    world.run(at(1))
+    assert world.contacts() == []
+    assert world.decisions() == [("only", "deferred", "no_handle")]
+    with db.read() as session:
+        detail = session.execute(text("SELECT detail FROM decisions")).scalar_one()
+    assert detail == "the customer has no X handle on file"
+
+
 def test_channel_x_replies_once_to_the_summoning_post(db: Database, tmp_path: Path) -> None:
     reply = "- name: reply\n  expires: 1h\n  template: t.j2\n"
     rules = {"m": cadence("m", "event: mention", reply, STARTS + "reentry: always\n", "x")}

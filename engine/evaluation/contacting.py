@@ -17,8 +17,11 @@ from typing import Any
 from engine.config import Settings
 from engine.evaluation.enrolments import DueStep, decision
 from engine.evaluation.facts import FactSheet
-from engine.evaluation.records import Changes, CustomerHistory, EnrolmentState, PlannedContact
+from engine.evaluation.records import Changes, CustomerHistory, EnrolmentRecord, PlannedContact
 from engine.facts.model import PastContact
+from engine.ledger.decisions import DecisionOutcome as Outcome
+from engine.ledger.decisions import Reason
+from engine.ledger.states import Channel, ContactState
 from engine.messages import (
     MessageContext,
     MessageRefusal,
@@ -30,7 +33,6 @@ from engine.policy import decide
 from engine.policy.candidates import Candidate, CustomerPolicyState, Verdict
 from engine.policy.keys import idempotency_key
 
-CONTACT_STATE = {"review": "pending_review", "x": "planned"}
 Text = Rendered | MessageRefusal | None  # None: the policy did not send, nothing rendered
 
 
@@ -54,7 +56,7 @@ def choose_variant(
 def in_reply_to(due: DueStep) -> str | None:
     """Channel x replies to the summoning post; review messages stand on their own."""
     event = due.trigger_event
-    if due.cadence.channel != "x" or event is None:
+    if due.cadence.channel != Channel.X or event is None:
         return None
     tweet = event.properties.get("tweet_id")
     return str(tweet) if tweet is not None else None
@@ -97,7 +99,7 @@ def render(
 ) -> Rendered | MessageRefusal:
     customer = candidate.customer
     if not customer.handle:
-        return MessageRefusal("no_handle_on_file", "the customer has no X handle on file")
+        return MessageRefusal(Reason.NO_HANDLE, "the customer has no X handle on file")
     event = candidate.trigger_event
     context = MessageContext.build(
         customer={
@@ -137,9 +139,9 @@ class ContactRound:
     now: datetime
     changes: Changes
 
-    def run(self, due_steps: list[DueStep]) -> list[EnrolmentState]:
+    def run(self, due_steps: list[DueStep]) -> list[EnrolmentRecord]:
         """Decide; returns the enrolments whose step resolved (they may have another due)."""
-        resolved: list[EnrolmentState] = []
+        resolved: list[EnrolmentRecord] = []
         pending: dict[int, tuple[Candidate, DueStep]] = {}
         for due in due_steps:
             candidate = candidate_of(self.history, due)
@@ -162,11 +164,11 @@ class ContactRound:
                 self._plan(candidate, rendered, due)
                 resolved.append(due.enrolment)
             elif verdict.outcome == "drop":
-                self._note(candidate, "dropped", verdict.reason, verdict.detail, None)
+                self._note(candidate, Outcome.DROPPED, verdict.reason, verdict.detail, None)
                 due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
                 resolved.append(due.enrolment)
             else:
-                self._note(candidate, "deferred", verdict.reason, verdict.detail, None)
+                self._note(candidate, Outcome.DEFERRED, verdict.reason, verdict.detail, None)
         return resolved
 
     def _decide(self, candidates: list[Candidate]) -> tuple[list[tuple[Verdict, Text]], list[int]]:
@@ -187,7 +189,7 @@ class ContactRound:
                 if isinstance(rendered, MessageRefusal):
                     refused.append(id(verdict.candidate))
                     reason, detail = rendered.reason, rendered.detail
-                    self._note(verdict.candidate, "deferred", reason, detail, rendered)
+                    self._note(verdict.candidate, Outcome.DEFERRED, reason, detail, rendered)
             results.append((verdict, rendered))
         return results, refused
 
@@ -209,7 +211,7 @@ class ContactRound:
             idempotency_key=candidate.idempotency_key,
             text=rendered.text,
             channel=cadence.channel,
-            state=CONTACT_STATE[cadence.channel],
+            state=ContactState.first(cadence.channel),
             in_reply_to=candidate.in_reply_to,
             planned_at=self.now,
             handle=customer.handle,
@@ -225,14 +227,14 @@ class ContactRound:
         due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
         self._note(
             candidate,
-            "planned",
-            "sent_to_outbox",
+            Outcome.PLANNED,
+            Reason.SENT_TO_OUTBOX,
             f"{cadence.channel}: {rendered.template}",
             rendered,
         )
 
     def _note(
-        self, candidate: Candidate, outcome: str, reason: str, detail: str, rendered: Text
+        self, candidate: Candidate, outcome: Outcome, reason: Reason, detail: str, rendered: Text
     ) -> None:
         record = decision(
             self.history,

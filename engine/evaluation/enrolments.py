@@ -11,22 +11,25 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.evaluation.records import CustomerHistory, DecisionRecord, EnrolmentState
+from engine.evaluation.records import CustomerHistory, DecisionRecord, EnrolmentRecord
 from engine.evaluation.triggers import TriggerPlan
 from engine.facts.model import EventFacts
+from engine.ledger.decisions import DecisionOutcome as Outcome
+from engine.ledger.decisions import Reason
+from engine.ledger.states import EnrolmentState
 from engine.strategy.model import Cadence, Step
 
 # (cadence, trigger event id or None for a `when` trigger) whose condition holds.
 TriggerMatches = Collection[tuple[str, int | None]]
-HoldoutReason = Callable[[Cadence], str | None]  # "global_holdout", "held_out" or None
-StepWhen = Callable[[EnrolmentState, Step], bool]  # a step's `when` at now
+HoldoutReason = Callable[[Cadence], Reason | None]  # global_holdout, held_out or None
+StepWhen = Callable[[EnrolmentRecord, Step], bool]  # a step's `when` at now
 
 
 @dataclass(frozen=True)
 class DueStep:
     """A step that wants a message now: the policy and the templates decide the rest."""
 
-    enrolment: EnrolmentState
+    enrolment: EnrolmentRecord
     cadence: Cadence
     step: Step
     step_index: int
@@ -38,8 +41,8 @@ def decision(
     history: CustomerHistory,
     cadence: str,
     step: str | None,
-    outcome: str,
-    reason: str,
+    outcome: Outcome,
+    reason: Reason,
     detail: str,
     now: datetime,
 ) -> DecisionRecord:
@@ -65,9 +68,9 @@ def enrol(
     holdout_reason: HoldoutReason,
     now: datetime,
     rules_version: str,
-) -> tuple[list[EnrolmentState], list[DecisionRecord]]:
+) -> tuple[list[EnrolmentRecord], list[DecisionRecord]]:
     """New enrolments, at most one per cadence; held-out ones say why."""
-    created: list[EnrolmentState] = []
+    created: list[EnrolmentRecord] = []
     decisions: list[DecisionRecord] = []
     for cadence in cadences:
         start = _trigger_start(cadence, plan, matches, now)
@@ -75,7 +78,7 @@ def enrol(
             continue
         entered_at, event_id = start
         reason = holdout_reason(cadence)
-        enrolment = EnrolmentState(
+        enrolment = EnrolmentRecord(
             id=None,
             customer_id=history.customer.id,
             cadence=cadence.name,
@@ -83,7 +86,7 @@ def enrol(
             trigger_event_id=event_id,
             step_reached=0,
             last_resolved_at=None,
-            state="held_out" if reason else "active",
+            state=EnrolmentState.HELD_OUT if reason else EnrolmentState.ACTIVE,
             ended_at=None,
             rules_version=rules_version,
             changed=True,
@@ -92,7 +95,9 @@ def enrol(
         created.append(enrolment)
         if reason:
             detail = "control group: no message, still measured"
-            decisions.append(decision(history, cadence.name, None, "held_out", reason, detail, now))
+            decisions.append(
+                decision(history, cadence.name, None, Outcome.HELD_OUT, reason, detail, now)
+            )
     return created, decisions
 
 
@@ -132,17 +137,19 @@ def apply_exits(
             continue
         event = first_event_between(history, cadence.exit_on, enrolment.entered_at, now)
         if event is not None:
-            enrolment.end("exited", now)
+            enrolment.end(EnrolmentState.EXITED, now)
             detail = f"{event.type} at {event.occurred_at.isoformat()}"
             decisions.append(
-                decision(history, cadence.name, None, "exited", "exit_event", detail, now)
+                decision(
+                    history, cadence.name, None, Outcome.EXITED, Reason.EXIT_EVENT, detail, now
+                )
             )
     return decisions
 
 
 def advance(
     history: CustomerHistory,
-    enrolment: EnrolmentState,
+    enrolment: EnrolmentRecord,
     cadence: Cadence,
     now: datetime,
     step_when: StepWhen,
@@ -157,14 +164,14 @@ def advance(
     while enrolment.ongoing:
         index = enrolment.next_step_index([s.name for s in cadence.steps])
         if index >= len(cadence.steps):
-            enrolment.end("finished", now)
+            enrolment.end(EnrolmentState.FINISHED, now)
             return None
         step = cadence.steps[index]
         due = enrolment.next_due(step.after)
         if due > now:
             return None
 
-        def note(outcome: str, reason: str, detail: str, step_name: str = step.name) -> None:
+        def note(outcome: Outcome, reason: Reason, detail: str, step_name: str = step.name) -> None:
             decisions.append(
                 decision(history, cadence.name, step_name, outcome, reason, detail, now)
             )
@@ -172,20 +179,29 @@ def advance(
         if step.unless and (
             event := first_event_between(history, (step.unless,), enrolment.entered_at, now)
         ):
-            enrolment.end("exited", now)
-            note("exited", "unless_event", f"{event.type} at {event.occurred_at.isoformat()}")
+            enrolment.end(EnrolmentState.EXITED, now)
+            note(
+                Outcome.EXITED,
+                Reason.UNLESS_EVENT,
+                f"{event.type} at {event.occurred_at.isoformat()}",
+            )
             return None
         if step.expires is not None and now > due + step.expires:
             enrolment.resolve_step(now, index, step.name)
-            note("expired", "expired", f"due {due.isoformat()}, not sendable within {step.expires}")
+            note(
+                Outcome.EXPIRED,
+                Reason.EXPIRED,
+                f"due {due.isoformat()}, not sendable within {step.expires}",
+            )
             continue
         if step.when is not None and not step_when(enrolment, step):
             enrolment.resolve_step(now, index, step.name)
-            note("skipped", "when_false", f"when: {step.when.text}")
+            note(Outcome.SKIPPED, Reason.WHEN_FALSE, f"when: {step.when.text}")
             continue
-        if enrolment.state == "held_out":
+        if enrolment.state is EnrolmentState.HELD_OUT:
             enrolment.resolve_step(now, index, step.name)
-            note("held_out", holdout_reason(cadence) or "held_out", "control group: no message")
+            reason = holdout_reason(cadence) or Reason.HELD_OUT
+            note(Outcome.HELD_OUT, reason, "control group: no message")
             continue
         trigger = _event_by_id(history, enrolment.trigger_event_id)
         return DueStep(enrolment, cadence, step, index, due, trigger)

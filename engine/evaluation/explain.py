@@ -10,7 +10,7 @@ from engine.config import Settings
 from engine.errors import RapportError
 from engine.evaluation.loading import find_customer_ids, load_batch
 from engine.evaluation.pipeline import Evaluation, evaluate, prepare
-from engine.evaluation.records import CustomerHistory, EnrolmentState, json_safe
+from engine.evaluation.records import CustomerHistory, EnrolmentRecord, json_safe
 from engine.evaluation.sinks import RecordingSink
 from engine.evaluation.triggers import audience_allows, event_candidates, plan_triggers
 from engine.history.db import Database
@@ -55,7 +55,7 @@ def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -
     return lines
 
 
-def _describe(enrolment: EnrolmentState, cadence: Cadence, now: datetime) -> str:
+def _describe(enrolment: EnrolmentRecord, cadence: Cadence, now: datetime) -> str:
     since = json_safe(enrolment.entered_at)
     new = " (new in this evaluation)" if enrolment.id is None else ""
     if not enrolment.ongoing:

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.conditions import Facts, HistoryEvent, aggregates_of, compute_aggregates, evaluate
-from engine.evaluation.records import CustomerHistory, EnrolmentState
+from engine.evaluation.records import CustomerHistory, EnrolmentRecord
 from engine.evaluation.triggers import TriggerPlan
 from engine.facts.model import EventFacts
 from engine.matcher import Matcher, MatchRequest, make_matcher
@@ -134,7 +134,7 @@ class ConditionSet:
                 results[owner].update((self.keys[name].cadence, about) for name in held)
         return results
 
-    def step_holds(self, sheet: FactSheet, enrolment: EnrolmentState, step: Step) -> bool:
+    def step_holds(self, sheet: FactSheet, enrolment: EnrolmentRecord, step: Step) -> bool:
         """A step's `when` at `now`, with the enrolment's trigger event as `event`."""
         assert step.when is not None
         return evaluate(step.when.expr, sheet.facts(enrolment.trigger_event_id)) is True

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from engine.evaluation.records import NOT_COUNTING_STATES, CustomerHistory, EnrolmentState
+from engine.evaluation.records import CustomerHistory, EnrolmentRecord
 from engine.facts.model import CustomerFacts, EventFacts, PastContact, SuppressionFacts
 from engine.history.db import Database
 from engine.history.models import (
@@ -28,6 +28,7 @@ from engine.history.models import (
     Suppression,
     sqlite_time,
 )
+from engine.ledger.states import NOT_COUNTING, EnrolmentState
 from engine.zones import UnknownTimeZone, zone
 
 DEFAULT_BATCH_SIZE = 500
@@ -213,17 +214,17 @@ def _parse_properties(text: str) -> Any:
         return json.loads(text)
 
 
-def _enrolments(session: Session, ids: Sequence[int]) -> dict[int, list[EnrolmentState]]:
+def _enrolments(session: Session, ids: Sequence[int]) -> dict[int, list[EnrolmentRecord]]:
     rows = session.execute(
         select(Enrolment)
         .where(Enrolment.customer_id.in_(ids))
         # Enrolment ids give the order of enrolments that began at one instant.
         .order_by(Enrolment.customer_id, Enrolment.entered_at, Enrolment.id)
     ).scalars()
-    enrolments: dict[int, list[EnrolmentState]] = defaultdict(list)
+    enrolments: dict[int, list[EnrolmentRecord]] = defaultdict(list)
     for row in rows:
         enrolments[row.customer_id].append(
-            EnrolmentState(
+            EnrolmentRecord(
                 id=row.id,
                 customer_id=row.customer_id,
                 cadence=row.cadence,
@@ -231,7 +232,7 @@ def _enrolments(session: Session, ids: Sequence[int]) -> dict[int, list[Enrolmen
                 trigger_event_id=row.trigger_event_id,
                 step_reached=row.step_reached,
                 last_resolved_at=row.last_resolved_at,
-                state=row.state,
+                state=EnrolmentState(row.state),
                 ended_at=row.ended_at,
                 rules_version=row.rules_version,
                 last_step=row.last_step,
@@ -261,7 +262,7 @@ def _contacts(
     keys: dict[int, set[str]] = defaultdict(set)
     for row in rows:
         keys[row.customer_id].add(row.idempotency_key)
-        if row.state not in NOT_COUNTING_STATES:
+        if row.state not in NOT_COUNTING:  # caps count all but what was never seen
             contacts[row.customer_id].append(
                 PastContact(row.cadence, row.planned_at, row.channel, row.in_reply_to)
             )

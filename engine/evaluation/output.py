@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.evaluation.records import DecisionRecord, json_safe
+from engine.ledger.decisions import DecisionOutcome
 from engine.messages import duplicate_texts
 
 COLUMNS = (
@@ -31,7 +32,7 @@ def preview_rows(decisions: Sequence[DecisionRecord], *, include_all: bool) -> l
     """One row per planned message; with `include_all`, one per other decision too."""
     rows = []
     for d in decisions:
-        if d.outcome != "planned" and not include_all:
+        if d.outcome is not DecisionOutcome.PLANNED and not include_all:
             continue
         rows.append(
             {
@@ -40,7 +41,9 @@ def preview_rows(decisions: Sequence[DecisionRecord], *, include_all: bool) -> l
                 "cadence": d.cadence,
                 "step": d.step,
                 "variant": d.variant,
-                "send_at": json_safe(d.decided_at) if d.outcome == "planned" else None,
+                "send_at": json_safe(d.decided_at)
+                if d.outcome is DecisionOutcome.PLANNED
+                else None,
                 "text": d.text or None,
                 "weighted_length": d.weighted_length,
                 "channel": d.channel or None,
@@ -72,7 +75,7 @@ def as_table(rows: Sequence[dict[str, Any]], *, include_all: bool, now: datetime
     """
     from rich.table import Table
 
-    planned = sum(row["decision"] == "planned" for row in rows)
+    planned = sum(row["decision"] == DecisionOutcome.PLANNED for row in rows)
     table = Table(
         title=f"preview at {json_safe(now)} (send_at): {planned} message(s)",
         show_lines=True,
@@ -105,7 +108,7 @@ def duplicate_warnings(rows: Sequence[dict[str, Any]]) -> list[str]:
     messages = [
         (row["handle"], row["text"])
         for row in rows
-        if row["decision"] == "planned" and row["handle"] and row["text"]
+        if row["decision"] == DecisionOutcome.PLANNED and row["handle"] and row["text"]
     ]
     return [
         "identical text for "

@@ -38,6 +38,8 @@ from engine.evaluation.sinks import Sink
 from engine.evaluation.summary import Summary
 from engine.evaluation.triggers import TriggerPlan, go_live, plan_triggers
 from engine.history.db import Database
+from engine.ledger.decisions import DecisionOutcome as Outcome
+from engine.ledger.decisions import Reason
 from engine.messages import TemplateLibrary
 from engine.policy.holdout import holdout_group
 from engine.strategy.model import Cadence, Strategy
@@ -64,10 +66,10 @@ class Evaluation:
     def by_name(self) -> dict[str, Cadence]:
         return {c.name: c for c in self.cadences}
 
-    def holdout_reason(self, customer_external_id: str) -> Callable[[Cadence], str | None]:
+    def holdout_reason(self, customer_external_id: str) -> Callable[[Cadence], Reason | None]:
         policy = self.settings.policy
 
-        def reason(cadence: Cadence) -> str | None:
+        def reason(cadence: Cadence) -> Reason | None:
             return holdout_group(customer_external_id, cadence.name, cadence.holdout, policy)
 
         return reason
@@ -215,7 +217,9 @@ def isolated(history: CustomerHistory, now: datetime, changes: Changes) -> Itera
     except Exception as exc:  # contained to this customer
         detail = f"{type(exc).__name__}: {exc}"
         changes.decisions.append(
-            decision(history, ERROR_CADENCE, None, "dropped", "evaluation_error", detail, now)
+            decision(
+                history, ERROR_CADENCE, None, Outcome.DROPPED, Reason.EVALUATION_ERROR, detail, now
+            )
         )
     else:
         changes.extend(own)

@@ -13,14 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.facts.model import CustomerFacts, EventFacts, PastContact, SuppressionFacts
-
-ONGOING_STATES = ("active", "held_out")
-# Ledger rows in these states never counted against caps (DOMAIN: contact states).
-NOT_COUNTING_STATES = ("rejected", "failed", "expired")
+from engine.ledger.decisions import DecisionOutcome, Reason
+from engine.ledger.states import Channel, ContactState, EnrolmentState
 
 
 @dataclass(eq=False)
-class EnrolmentState:
+class EnrolmentRecord:
     """One enrolment, mutable while an evaluation advances it (id None until written)."""
 
     id: int | None
@@ -30,7 +28,7 @@ class EnrolmentState:
     trigger_event_id: int | None
     step_reached: int  # position after the last resolved step, in the cadence of then
     last_resolved_at: datetime | None
-    state: str  # active | finished | exited | held_out
+    state: EnrolmentState
     ended_at: datetime | None
     rules_version: str
     last_step: str | None = None  # name of the last resolved step; None before any
@@ -38,7 +36,7 @@ class EnrolmentState:
 
     @property
     def ongoing(self) -> bool:
-        return self.state in ONGOING_STATES and self.ended_at is None
+        return self.state.ongoing and self.ended_at is None
 
     def active_at(self, moment: datetime) -> bool:
         """Did this enrolment occupy its cadence at `moment` (DESIGN §7: one at a time)?"""
@@ -72,9 +70,10 @@ class EnrolmentState:
         self.last_resolved_at = now
         self.changed = True
 
-    def end(self, state: str, now: datetime) -> None:
+    def end(self, state: EnrolmentState, now: datetime) -> None:
         # A held-out enrolment stays held_out whatever ends it: it is the control group.
-        self.state = "held_out" if self.state == "held_out" else state
+        if self.state is not EnrolmentState.HELD_OUT:
+            self.state = state
         self.ended_at = now
         self.changed = True
 
@@ -86,13 +85,13 @@ class CustomerHistory:
     customer: CustomerFacts
     name: str | None  # for templates; the policy does not need it
     events: list[EventFacts]  # occurred_at <= now, ordered by (occurred_at, id)
-    enrolments: list[EnrolmentState]  # ordered by (entered_at, id)
+    enrolments: list[EnrolmentRecord]  # ordered by (entered_at, id)
     past_contacts: list[PastContact]  # ledger rows that count for caps
     contact_keys: set[str]  # every idempotency key already in the ledger
     suppressions: list[SuppressionFacts]
     suppression_sources: set[int]  # event ids that already made a suppression
 
-    def enrolments_of(self, cadence: str) -> list[EnrolmentState]:
+    def enrolments_of(self, cadence: str) -> list[EnrolmentRecord]:
         return [e for e in self.enrolments if e.cadence == cadence]
 
 
@@ -101,14 +100,14 @@ class PlannedContact:
     """A ledger row to insert; `enrolment` gives its id once the enrolment is written."""
 
     customer_id: int
-    enrolment: EnrolmentState
+    enrolment: EnrolmentRecord
     cadence: str
     step: str
     variant: str
     idempotency_key: str
     text: str
-    channel: str
-    state: str  # pending_review (channel review) | planned (channel x)
+    channel: Channel
+    state: ContactState  # ContactState.first(channel)
     in_reply_to: str | None
     planned_at: datetime
     # For previews only (not stored): who, which template, how long.
@@ -125,8 +124,8 @@ class DecisionRecord:
     customer_id: int
     cadence: str
     step: str | None
-    outcome: str  # planned | held_out | deferred | dropped | skipped | expired | exited
-    reason: str
+    outcome: DecisionOutcome
+    reason: Reason
     detail: str
     decided_at: datetime
     # For previews only (not stored).
@@ -152,8 +151,8 @@ class NewSuppression:
 class Changes:
     """Everything one batch changes; a sink applies it in one transaction (or records it)."""
 
-    new_enrolments: list[EnrolmentState] = field(default_factory=list)
-    enrolment_updates: list[EnrolmentState] = field(default_factory=list)
+    new_enrolments: list[EnrolmentRecord] = field(default_factory=list)
+    enrolment_updates: list[EnrolmentRecord] = field(default_factory=list)
     contacts: list[PlannedContact] = field(default_factory=list)
     decisions: list[DecisionRecord] = field(default_factory=list)
     suppressions: list[NewSuppression] = field(default_factory=list)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from engine.evaluation.records import CustomerHistory, NewSuppression
 from engine.facts.model import SuppressionFacts
+from engine.ledger.decisions import Reason
 from engine.policy.opt_out import opt_out_signal
 
 COMPLAINT_EVENT = "complaint"
@@ -32,14 +33,14 @@ def new_opt_outs(
             NewSuppression(
                 customer_id=customer.id,
                 handle_key=customer.handle.lower() if customer.handle else None,
-                reason="opted_out",
+                reason=Reason.OPTED_OUT,
                 created_at=now,
                 until=None,
                 source_event_id=event.id,
             )
         )
         history.suppression_sources.add(event.id)
-        history.suppressions.append(SuppressionFacts("opted_out", None))
+        history.suppressions.append(SuppressionFacts(Reason.OPTED_OUT, None))
     return found
 
 

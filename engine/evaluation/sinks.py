@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.evaluation.records import Changes, EnrolmentState
+from engine.evaluation.records import Changes, EnrolmentRecord
 from engine.history.db import Database
 from engine.history.models import (
     CadenceLaunch,
@@ -138,8 +138,8 @@ class DatabaseSink:
                 "variant": c.variant,
                 "idempotency_key": c.idempotency_key,
                 "text": c.text,
-                "channel": c.channel,
-                "state": c.state,
+                "channel": c.channel.value,
+                "state": c.state.value,
                 "in_reply_to": c.in_reply_to,
                 "planned_at": c.planned_at,
                 "updated_at": c.planned_at,
@@ -178,8 +178,8 @@ class DatabaseSink:
                 "customer_id": d.customer_id,
                 "cadence": d.cadence,
                 "step": d.step,
-                "outcome": d.outcome,
-                "reason": d.reason,
+                "outcome": d.outcome.value,
+                "reason": d.reason.value,
                 "detail": d.detail,
                 "decided_at": d.decided_at,
             }
@@ -195,7 +195,7 @@ def _table(model: Any) -> Table:
     return table
 
 
-def _enrolment_row(enrolment: EnrolmentState) -> dict[str, Any]:
+def _enrolment_row(enrolment: EnrolmentRecord) -> dict[str, Any]:
     return {
         "customer_id": enrolment.customer_id,
         "cadence": enrolment.cadence,
@@ -203,7 +203,7 @@ def _enrolment_row(enrolment: EnrolmentState) -> dict[str, Any]:
         "trigger_event_id": enrolment.trigger_event_id,
         "step_reached": enrolment.step_reached,
         "last_resolved_at": enrolment.last_resolved_at,
-        "state": enrolment.state,
+        "state": enrolment.state.value,
         "ended_at": enrolment.ended_at,
         "rules_version": enrolment.rules_version,
         "last_step": enrolment.last_step,

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.evaluation.records import Changes, json_safe
+from engine.ledger.decisions import DecisionOutcome as Outcome
+from engine.ledger.states import EnrolmentState
 
 
 @dataclass
@@ -32,25 +34,30 @@ class Summary:
     def add(self, changes: Changes, customers: int) -> None:
         self.evaluated += customers
         self.enrolled += len(changes.new_enrolments)
-        self.enrolled_held_out += sum(e.state == "held_out" for e in changes.new_enrolments)
+        self.enrolled_held_out += sum(
+            e.state is EnrolmentState.HELD_OUT for e in changes.new_enrolments
+        )
         self.planned.update(c.channel for c in changes.contacts)
         self.opted_out += len(changes.suppressions)
         self.decisions += len(changes.decisions)
         for d in changes.decisions:
-            if d.outcome == "held_out" and d.step is not None:
+            if d.outcome is Outcome.HELD_OUT and d.step is not None:
                 self.held_out += 1
-            elif d.outcome == "deferred":
+            elif d.outcome is Outcome.DEFERRED:
                 self.deferred[d.reason] += 1
-            elif d.outcome == "dropped":
+            elif d.outcome is Outcome.DROPPED:
                 self.dropped[d.reason] += 1
-            elif d.outcome == "skipped":
+            elif d.outcome is Outcome.SKIPPED:
                 self.skipped += 1
-            elif d.outcome == "expired":
+            elif d.outcome is Outcome.EXPIRED:
                 self.expired += 1
-            elif d.outcome == "exited":
+            elif d.outcome is Outcome.EXITED:
                 self.exited += 1
         for e in [*changes.new_enrolments, *changes.enrolment_updates]:
-            self.finished += e.ended_at == self.now and e.state in ("finished", "held_out")
+            self.finished += e.ended_at == self.now and e.state in (
+                EnrolmentState.FINISHED,
+                EnrolmentState.HELD_OUT,
+            )
 
     def as_dict(self) -> dict[str, Any]:
         return {

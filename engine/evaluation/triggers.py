@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.evaluation.records import CustomerHistory, EnrolmentState
+from engine.evaluation.records import CustomerHistory, EnrolmentRecord
 from engine.facts.model import EventFacts
 from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventTrigger
 from engine.zones import zone as cached_zone
@@ -38,7 +38,7 @@ def audience_allows(cadence: Cadence, kind: str) -> bool:
     return kinds is None or kind in kinds
 
 
-def may_enrol_at(cadence: Cadence, previous: Sequence[EnrolmentState], at: datetime) -> bool:
+def may_enrol_at(cadence: Cadence, previous: Sequence[EnrolmentRecord], at: datetime) -> bool:
     """No enrolment of the cadence active at `at`, and `reentry` permits one beginning then.
 
     Never two enrolments beginning at one instant: that is what makes a second run at the
@@ -102,7 +102,7 @@ def plan_triggers(
     return plan
 
 
-def enrolled_for_date(previous: Sequence[EnrolmentState], instant: datetime) -> bool:
+def enrolled_for_date(previous: Sequence[EnrolmentRecord], instant: datetime) -> bool:
     """Did an enrolment already begin for this occurrence of the date, in some zone?"""
     return any(abs(e.entered_at - instant) < SAME_DATE_OCCURRENCE for e in previous)
 
@@ -110,7 +110,7 @@ def enrolled_for_date(previous: Sequence[EnrolmentState], instant: datetime) -> 
 def event_candidates(
     events: Sequence[EventFacts],
     event_type: str,
-    previous: Sequence[EnrolmentState],
+    previous: Sequence[EnrolmentRecord],
     live_from: datetime,
 ) -> list[EventFacts]:
     """Events of the trigger type, from go-live on, after the latest enrolment's trigger.

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from engine import clock
+from engine.ledger.states import EnrolmentState
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -116,7 +117,7 @@ class Enrolment(Base):
     # Name of the last resolved step: progress that survives rule edits (0002).
     last_step: Mapped[str | None] = mapped_column(String(100))
     last_resolved_at: Mapped[datetime | None]  # when step `step_reached` resolved
-    state: Mapped[str] = mapped_column(String(16), default="active")
+    state: Mapped[str] = mapped_column(String(16), default=EnrolmentState.ACTIVE.value)
     ended_at: Mapped[datetime | None]
     rules_version: Mapped[str] = mapped_column(String(64))
 

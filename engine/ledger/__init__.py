@@ -1,1 +1,2 @@
-"""The contact ledger: states and their transitions (tables live in engine.history.models)."""
+"""The contact ledger's vocabulary: states and their transitions (`states`), decision
+outcomes and reasons (`decisions`). The tables live in engine.history.models."""

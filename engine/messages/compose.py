@@ -12,14 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from engine.ledger.decisions import Reason
 from engine.messages.context import MessageContext
 from engine.messages.length import MAX_WEIGHTED_LENGTH, mentions, weighted_length, without_mention
 from engine.messages.library import TemplateError, TemplateLibrary
 
-TOO_LONG = "too_long"
-NO_HANDLE = "no_handle"
-OTHER_MENTIONS = "other_mentions"
-TEMPLATE_ERROR = "template_error"
+TOO_LONG = Reason.TOO_LONG
+NO_HANDLE = Reason.NO_HANDLE
+OTHER_MENTIONS = Reason.OTHER_MENTIONS
+TEMPLATE_ERROR = Reason.TEMPLATE_ERROR
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class MessageRefusal:
     """Why no text: `reason` is a decision reason (too_long, no_handle, other_mentions,
     template_error); `detail` is the sentence for the marketer."""
 
-    reason: str
+    reason: Reason
     detail: str
     template: str | None = None
     weighted_length: int | None = None

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from engine.clock import as_utc
 from engine.config import Policy
+from engine.ledger.decisions import Reason
 from engine.policy.candidates import Candidate, CustomerPolicyState, Verdict
 from engine.policy.caps import arbitrate
 from engine.policy.consent import require_consent
@@ -77,7 +78,7 @@ def decide(
             break
         kept, decided = stage(kept, ctx)
         verdicts.extend(decided)
-    verdicts.extend(Verdict(c, "send", "sent_to_outbox") for c in kept)
+    verdicts.extend(Verdict(c, "send", Reason.SENT_TO_OUTBOX) for c in kept)
     # Stable sort: equal keys only for duplicates, which keep the order they were decided in.
     verdicts.sort(key=lambda v: arbitration_order(v.candidate))
     return verdicts

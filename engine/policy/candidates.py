@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from engine.facts.model import CustomerFacts, EventFacts, PastContact, SuppressionFacts
+from engine.ledger.decisions import Reason
 
 if TYPE_CHECKING:
     from engine.strategy.model import Cadence, Step
@@ -57,6 +58,6 @@ class Verdict:
 
     candidate: Candidate
     outcome: Outcome
-    reason: str  # a decision reason (engine/ledger/decisions.py)
+    reason: Reason
     detail: str = ""  # human text: "quiet hours until 09:00 Asia/Kathmandu"
     retry_at: datetime | None = None

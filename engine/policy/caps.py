@@ -25,13 +25,15 @@ from datetime import datetime, timedelta
 
 from engine.durations import format_duration
 from engine.facts.model import PastContact
+from engine.ledger.decisions import Reason
+from engine.ledger.states import Channel
 from engine.policy.candidates import Candidate, Verdict
 from engine.policy.stage import Context, StageResult, defer, drop, utc_text
 
 
 @dataclass(frozen=True)
 class Blocked:
-    reason: str
+    reason: Reason
     detail: str
     retry_at: datetime | None
 
@@ -60,7 +62,7 @@ def _cap_frees_at(
 
 
 def _cap_check(
-    times: Sequence[datetime], now: datetime, max_: int, per: timedelta, reason: str, name: str
+    times: Sequence[datetime], now: datetime, max_: int, per: timedelta, reason: Reason, name: str
 ) -> Blocked | None:
     if not overfills(times, now, per, max_):
         return None
@@ -74,7 +76,7 @@ def _min_gap_check(times: Sequence[datetime], now: datetime, gap: timedelta) -> 
         return None
     last = max(close)
     detail = f"min_gap {format_duration(gap)}: a contact at {utc_text(last)}"
-    return Blocked("min_gap", detail, last + gap)
+    return Blocked(Reason.MIN_GAP, detail, last + gap)
 
 
 def blocked_by_caps(
@@ -85,13 +87,13 @@ def blocked_by_caps(
     if cadence.cap is not None:
         own = [p.planned_at for p in ledger if p.cadence == cadence.name]
         blocked = _cap_check(
-            own, now, cadence.cap.max, cadence.cap.per, "cadence_cap", "cadence cap"
+            own, now, cadence.cap.max, cadence.cap.per, Reason.CADENCE_CAP, "cadence cap"
         )
         if blocked is not None:
             return blocked
     everything = [p.planned_at for p in ledger]
     for rule in ctx.policy.caps:
-        blocked = _cap_check(everything, now, rule.max, rule.per, "cap", "cap")
+        blocked = _cap_check(everything, now, rule.max, rule.per, Reason.CAP, "cap")
         if blocked is not None:
             return blocked
     if ctx.policy.min_gap is not None:
@@ -106,10 +108,10 @@ def arbitrate(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
     verdicts: list[Verdict] = []
     claimed: set[str] = set()  # posts a send of this call replies to
     for candidate in candidates:
-        post = candidate.in_reply_to if candidate.cadence.channel == "x" else None
+        post = candidate.in_reply_to if candidate.cadence.channel == Channel.X else None
         if post is not None and post in claimed:
             detail = f"post {post} already has a reply"
-            verdicts.append(drop(candidate, "already_replied", detail))
+            verdicts.append(drop(candidate, Reason.ALREADY_REPLIED, detail))
             continue
         blocked = blocked_by_caps(candidate, ledger, ctx)
         if blocked is not None:

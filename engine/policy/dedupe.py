@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.ledger.decisions import Reason
 from engine.policy.candidates import Candidate, Verdict
 from engine.policy.stage import Context, StageResult, drop
 
@@ -19,7 +20,9 @@ def drop_duplicate_keys(candidates: Sequence[Candidate], ctx: Context) -> StageR
     verdicts: list[Verdict] = []
     for candidate in candidates:
         if candidate.idempotency_key in seen:
-            verdicts.append(drop(candidate, "duplicate_key", "the same occurrence is already here"))
+            verdicts.append(
+                drop(candidate, Reason.DUPLICATE_KEY, "the same occurrence is already here")
+            )
         else:
             seen.add(candidate.idempotency_key)
             kept.append(candidate)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from engine.config import Policy
+from engine.ledger.decisions import Reason
 from engine.policy.candidates import Candidate, Verdict
 from engine.policy.stage import Context, StageResult, drop, one_by_one
 
@@ -41,14 +42,14 @@ def in_holdout(customer_external_id: str, scope: str, share: float, salt: str) -
 
 def holdout_group(
     customer_external_id: str, cadence: str, cadence_share: float, policy: Policy
-) -> str | None:
+) -> Reason | None:
     """ "global_holdout" or "held_out" (the cadence's own), else None: one rule for both
     the enrolment and the send-time stage, so the two can never disagree."""
     salt = policy.holdout_salt
     if in_holdout(customer_external_id, GLOBAL_SCOPE, policy.global_holdout, salt):
-        return "global_holdout"
+        return Reason.GLOBAL_HOLDOUT
     if in_holdout(customer_external_id, cadence, cadence_share, salt):
-        return "held_out"
+        return Reason.HELD_OUT
     return None
 
 
@@ -58,9 +59,9 @@ def drop_held_out(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
         group = holdout_group(
             candidate.customer.external_id, cadence.name, cadence.holdout, ctx.policy
         )
-        if group == "global_holdout":
+        if group is Reason.GLOBAL_HOLDOUT:
             return drop(candidate, group, "customer is in the global holdout")
-        if group == "held_out":
+        if group is Reason.HELD_OUT:
             return drop(candidate, group, f"customer is in the holdout of {cadence.name}")
         return None
 

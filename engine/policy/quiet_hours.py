@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.config import QuietHours
+from engine.ledger.decisions import Reason
 from engine.policy.candidates import Candidate, Verdict
 from engine.policy.stage import Context, StageResult, defer, one_by_one
 from engine.zones import zone
@@ -105,6 +106,6 @@ def defer_in_quiet_hours(candidates: Sequence[Candidate], ctx: Context) -> Stage
         if until is None:
             return None
         detail = f"quiet hours until {until.astimezone(zone(name)):%H:%M} {name}"
-        return defer(candidate, "quiet_hours", detail, until)
+        return defer(candidate, Reason.QUIET_HOURS, detail, until)
 
     return one_by_one(candidates, verdict_of)

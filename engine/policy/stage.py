@@ -14,6 +14,7 @@ from datetime import datetime
 
 from engine.clock import as_utc
 from engine.config import Policy
+from engine.ledger.decisions import Reason
 from engine.policy.candidates import Candidate, CustomerPolicyState, Verdict
 
 
@@ -46,12 +47,12 @@ def one_by_one(
     return kept, verdicts
 
 
-def drop(candidate: Candidate, reason: str, detail: str = "") -> Verdict:
+def drop(candidate: Candidate, reason: Reason, detail: str = "") -> Verdict:
     return Verdict(candidate, "drop", reason, detail)
 
 
 def defer(
-    candidate: Candidate, reason: str, detail: str = "", retry_at: datetime | None = None
+    candidate: Candidate, reason: Reason, detail: str = "", retry_at: datetime | None = None
 ) -> Verdict:
     return Verdict(candidate, "defer", reason, detail, retry_at)
 

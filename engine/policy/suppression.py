@@ -17,11 +17,13 @@ from datetime import datetime
 
 from engine.durations import format_duration
 from engine.facts.model import SuppressionFacts
+from engine.ledger.decisions import Reason
+from engine.ledger.states import Channel
 from engine.policy.candidates import Candidate, Verdict
 from engine.policy.opt_out import opt_out_signal
 from engine.policy.stage import Context, StageResult, defer, drop, utc_text
 
-OPTED_OUT = "opted_out"
+OPTED_OUT = Reason.OPTED_OUT  # also the suppressions.reason of an opt-out
 
 
 def _active(suppressions: Sequence[SuppressionFacts], now: datetime) -> SuppressionFacts | None:
@@ -47,7 +49,7 @@ def _opt_out_in_triggers(candidates: Sequence[Candidate], ctx: Context) -> str |
 def drop_suppressed(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
     suppression = _active(ctx.state.suppressions, ctx.now)
     if suppression is not None:
-        reason = OPTED_OUT if suppression.reason == OPTED_OUT else "suppressed"
+        reason = OPTED_OUT if suppression.reason == OPTED_OUT else Reason.SUPPRESSED
         until = "forever" if suppression.until is None else f"until {utc_text(suppression.until)}"
         detail = f"suppressed ({suppression.reason}) {until}"
         return [], [drop(c, reason, detail) for c in candidates]
@@ -64,15 +66,15 @@ def block_after_complaint(candidates: Sequence[Candidate], ctx: Context) -> Stag
     kept: list[Candidate] = []
     verdicts: list[Verdict] = []
     for candidate in candidates:
-        if candidate.cadence.channel == "x":  # a reply to a summons: solicited
+        if candidate.cadence.channel == Channel.X:  # a reply to a summons: solicited
             kept.append(candidate)
         elif block is None:
             detail = f"complaint at {utc_text(complained)} blocks proactive contact"
-            verdicts.append(drop(candidate, "complaint_block", detail))
+            verdicts.append(drop(candidate, Reason.COMPLAINT_BLOCK, detail))
         else:
             detail = (
                 f"complaint at {utc_text(complained)} blocks proactive contact"
                 f" for {format_duration(block)}"
             )
-            verdicts.append(defer(candidate, "complaint_block", detail, complained + block))
+            verdicts.append(defer(candidate, Reason.COMPLAINT_BLOCK, detail, complained + block))
     return kept, verdicts

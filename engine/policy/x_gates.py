@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.ledger.decisions import Reason
+from engine.ledger.states import Channel
 from engine.policy.candidates import Candidate, Verdict
 from engine.policy.stage import Context, StageResult, drop, one_by_one
 from engine.strategy.xrules import ENGAGED_FIRST_EVENT_TYPES
@@ -39,18 +41,18 @@ def x_gates(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
     replied = {
         past.in_reply_to
         for past in ctx.state.past_contacts
-        if past.channel == "x" and past.in_reply_to is not None
+        if past.channel == Channel.X and past.in_reply_to is not None
     }
 
     def verdict_of(candidate: Candidate) -> Verdict | None:
-        if candidate.cadence.channel != "x":
+        if candidate.cadence.channel != Channel.X:
             return None
         why_not = _not_engaged_first(candidate)
         post = candidate.in_reply_to
         if why_not is not None or post is None:
-            return drop(candidate, "not_engaged_first", why_not or "")
+            return drop(candidate, Reason.NOT_ENGAGED_FIRST, why_not or "")
         if post in replied:
-            return drop(candidate, "already_replied", f"post {post} already has a reply")
+            return drop(candidate, Reason.ALREADY_REPLIED, f"post {post} already has a reply")
         return None
 
     return one_by_one(candidates, verdict_of)

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.clock import parse_time
 from engine.durations import parse_duration
+from engine.ledger.states import Channel
 from engine.percent import parse_percent
 from engine.strategy.model import (
     Cadence,
@@ -37,7 +38,7 @@ def compile_cadence(doc: Document, conditions: dict[Path, Condition]) -> Cadence
         description=data.get("description", "").strip(),
         audience=data.get("audience", "customers"),
         priority=int(data.get("priority", DEFAULT_PRIORITY)),
-        channel=data.get("channel", "review"),
+        channel=Channel(data.get("channel", Channel.REVIEW)),
         trigger=_trigger(data["trigger"], conditions),
         reentry=_reentry(data.get("reentry", "never")),
         exit_on=tuple(data.get("exit_on", ())),

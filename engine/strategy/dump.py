@@ -35,7 +35,7 @@ def cadence_data(cadence: Cadence) -> dict[str, Any]:
         "description": cadence.description,
         "audience": cadence.audience,
         "priority": cadence.priority,
-        "channel": cadence.channel,
+        "channel": cadence.channel.value,
         "trigger": _trigger(cadence.trigger),
         "reentry": cadence.reentry.kind
         if cadence.reentry.after is None

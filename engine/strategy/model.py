@@ -12,9 +12,9 @@ from typing import Literal
 
 from engine.cap import Cap
 from engine.conditions.ast import Expr
+from engine.ledger.states import Channel
 
 Audience = Literal["customers", "prospects", "everyone"]
-Channel = Literal["review", "x"]
 
 
 @dataclass(frozen=True)
