@@ -162,14 +162,15 @@ def bench_project(folder: Path) -> Path:
 
 def measure_engine(path: Path, mode: str, workers: int) -> dict[str, Any]:
     from engine.config import load_settings
-    from engine.evaluation import DatabaseSink, evaluate_at
+    from engine.evaluation import DatabaseSink, EvaluationOptions, evaluate_at
     from engine.history.db import Database
 
     settings = load_settings(bench_project(path.parent / f"project-{mode}-{workers}"))
     db = Database.open(f"sqlite:///{path}", upgrade=False)
     sink: Any = DatabaseSink(db) if mode == "run" else CountingSink()
     started = time.perf_counter()
-    summary = evaluate_at(db, settings, now=NOW, sink=sink, mode=mode, workers=workers)
+    options = EvaluationOptions(workers=workers)
+    summary = evaluate_at(db, settings, now=NOW, sink=sink, mode=mode, options=options)
     elapsed = time.perf_counter() - started
     return {
         "mode": mode if workers == 1 else f"{mode} x{workers}",

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from engine.config import Settings, load_settings
-from engine.evaluation import RecordingSink, Summary, preview, run_once
+from engine.evaluation import EvaluationOptions, RecordingSink, Summary, preview, run_once
 from engine.history.db import Database
 from engine.history.models import Contact, Customer, Enrolment, Event
 
@@ -121,7 +121,7 @@ class World:
         return run_once(self.db, self.settings, now=when)
 
     def preview(self, when: datetime, **options: Any) -> RecordingSink:
-        return preview(self.db, self.settings, now=when, **options)[1]
+        return preview(self.db, self.settings, now=when, options=EvaluationOptions(**options))[1]
 
     def contacts(self) -> list[tuple[str, str, str, datetime]]:
         """(customer external id, cadence, step, planned_at) of every ledger row."""

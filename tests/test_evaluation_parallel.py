@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from engine.config import load_settings
 from engine.demo_data import write_files
-from engine.evaluation import DatabaseSink, RecordingSink, evaluate_at
+from engine.evaluation import DatabaseSink, EvaluationOptions, RecordingSink, evaluate_at
 from engine.evaluation.output import as_json, preview_rows
 from engine.history.db import Database
 from engine.history.importing import import_customers, import_events
@@ -48,7 +48,12 @@ def test_parallel_preview_equals_one_process(demo_db: Path, tmp_path: Path) -> N
     for workers in (1, 2):
         sink = RecordingSink()
         summary = evaluate_at(
-            db, settings, now=NOW, sink=sink, mode="preview", batch_size=40, workers=workers
+            db,
+            settings,
+            now=NOW,
+            sink=sink,
+            mode="preview",
+            options=EvaluationOptions(batch_size=40, workers=workers),
         )
         outputs.append(
             (summary.as_dict(), as_json(preview_rows(sink.changes.decisions, include_all=True)))
@@ -63,7 +68,12 @@ def test_parallel_run_writes_what_one_process_writes(demo_db: Path, tmp_path: Pa
     for workers in (1, 2):
         db = _copy(demo_db, tmp_path / f"run{workers}.db")
         evaluate_at(
-            db, settings, now=NOW, sink=DatabaseSink(db), mode="run", batch_size=40, workers=workers
+            db,
+            settings,
+            now=NOW,
+            sink=DatabaseSink(db),
+            mode="run",
+            options=EvaluationOptions(batch_size=40, workers=workers),
         )
         with db.read() as session:
             contacts = session.execute(

@@ -85,11 +85,12 @@ def run_command(once: bool, at: datetime | None, fmt: str, workers: int | None) 
     """One real evaluation: writes enrolments, decisions and the outbox."""
     if not once:
         raise click.UsageError("use `rapport run --once` (or `rapport daemon` to keep running)")
-    from engine.evaluation import run_once
+    from engine.evaluation import EvaluationOptions, run_once
 
     ctx = app()
     now = at or clock.now()
-    summary = run_once(ctx.database, ctx.settings, now=now, workers=workers)
+    options = EvaluationOptions(workers=workers)
+    summary = run_once(ctx.database, ctx.settings, now=now, options=options)
     if fmt == "json":
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -112,7 +113,7 @@ def preview_command(
     workers: int | None,
 ) -> None:
     """What one evaluation at T would send, rendered, and why not. Writes nothing."""
-    from engine.evaluation import preview
+    from engine.evaluation import EvaluationOptions, preview
     from engine.evaluation.output import (
         as_csv,
         as_json,
@@ -127,9 +128,7 @@ def preview_command(
         ctx.database,
         ctx.settings,
         now=now,
-        customer=customer,
-        cadence=cadence,
-        workers=workers,
+        options=EvaluationOptions(customer=customer, cadence=cadence, workers=workers),
     )
     rows = preview_rows(sink.changes.decisions, include_all=include_all)
     if fmt == "json":

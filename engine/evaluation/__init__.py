@@ -1,22 +1,23 @@
 """Evaluation (issue 4): one pipeline for run, preview, explain and simulate.
 
 - `run_once(db, settings, now=...)` -> Summary: writes enrolments, contacts, decisions.
-- `preview(db, settings, now=..., customer=..., cadence=...)` -> (Summary, RecordingSink):
-  the same evaluation, nothing written.
-- `evaluate_at(db, settings, now=..., sink=..., mode=...)`: any sink.
+- `preview(db, settings, now=..., options=EvaluationOptions(customer=..., cadence=...))`
+  -> (Summary, RecordingSink): the same evaluation, nothing written.
+- `evaluate_at(db, settings, now=..., sink=..., mode=..., options=...)`: any sink.
 - `DatabaseSink`, `RecordingSink`, `Changes`, `Summary`.
 """
 
 from __future__ import annotations
 
 from engine.evaluation.records import Changes
-from engine.evaluation.runner import evaluate_at, preview, run_once
+from engine.evaluation.runner import EvaluationOptions, evaluate_at, preview, run_once
 from engine.evaluation.sinks import DatabaseSink, RecordingSink, Sink
 from engine.evaluation.summary import Summary
 
 __all__ = [
     "Changes",
     "DatabaseSink",
+    "EvaluationOptions",
     "RecordingSink",
     "Sink",
     "Summary",

@@ -93,6 +93,7 @@ def candidate_of(history: CustomerHistory, due: DueStep) -> Candidate:
 def render(
     setup: MessageSetup,
     candidate: Candidate,
+    *,
     history: CustomerHistory,
     sheet: FactSheet,
     now: datetime,
@@ -128,7 +129,7 @@ def render(
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ContactRound:
     """One customer's due steps at one `now`, decided together (priority arbitration)."""
 
@@ -185,7 +186,13 @@ class ContactRound:
         for verdict in verdicts:
             rendered: Text = None
             if verdict.outcome == "send":
-                rendered = render(self.setup, verdict.candidate, self.history, self.sheet, self.now)
+                rendered = render(
+                    self.setup,
+                    verdict.candidate,
+                    history=self.history,
+                    sheet=self.sheet,
+                    now=self.now,
+                )
                 if isinstance(rendered, MessageRefusal):
                     refused.append(id(verdict.candidate))
                     reason, detail = rendered.reason, rendered.detail
@@ -238,12 +245,12 @@ class ContactRound:
     ) -> None:
         record = decision(
             self.history,
-            candidate.cadence.name,
-            candidate.step.name,
-            outcome,
-            reason,
-            detail,
-            self.now,
+            cadence=candidate.cadence.name,
+            step=candidate.step.name,
+            outcome=outcome,
+            reason=reason,
+            detail=detail,
+            at=self.now,
         )
         self.changes.decisions.append(
             replace(

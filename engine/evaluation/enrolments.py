@@ -39,12 +39,13 @@ class DueStep:
 
 def decision(
     history: CustomerHistory,
+    *,
     cadence: str,
     step: str | None,
     outcome: Outcome,
     reason: Reason,
     detail: str,
-    now: datetime,
+    at: datetime,
 ) -> DecisionRecord:
     customer = history.customer
     return DecisionRecord(
@@ -54,51 +55,166 @@ def decision(
         outcome=outcome,
         reason=reason,
         detail=detail,
-        decided_at=now,
+        decided_at=at,
         customer_external_id=customer.external_id,
         handle=customer.handle,
     )
 
 
-def enrol(
-    history: CustomerHistory,
-    cadences: Sequence[Cadence],
-    plan: TriggerPlan,
-    matches: TriggerMatches,
-    holdout_reason: HoldoutReason,
-    now: datetime,
-    rules_version: str,
-) -> tuple[list[EnrolmentRecord], list[DecisionRecord]]:
-    """New enrolments, at most one per cadence; held-out ones say why."""
-    created: list[EnrolmentRecord] = []
-    decisions: list[DecisionRecord] = []
-    for cadence in cadences:
-        start = _trigger_start(cadence, plan, matches, now)
-        if start is None:
-            continue
-        entered_at, event_id = start
-        reason = holdout_reason(cadence)
-        enrolment = EnrolmentRecord(
-            id=None,
-            customer_id=history.customer.id,
-            cadence=cadence.name,
-            entered_at=entered_at,
-            trigger_event_id=event_id,
-            step_reached=0,
-            last_resolved_at=None,
-            state=EnrolmentState.HELD_OUT if reason else EnrolmentState.ACTIVE,
-            ended_at=None,
-            rules_version=rules_version,
-            changed=True,
+@dataclass(frozen=True)
+class Advanced:
+    """What advancing one enrolment produced: the step that wants a message (None when
+    nothing is due or the enrolment ended) and the decisions for the steps resolved
+    without one. The enrolment record itself is updated in place (it is the mutable
+    working copy the sink writes back)."""
+
+    due: DueStep | None
+    decisions: tuple[DecisionRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class Enrolments:
+    """One customer's enrolments at one `now`: enrol, exit and advance them.
+
+    Fixed for the customer's evaluation: the history (whose enrolment records change in
+    place), `now`, how a step's `when` is checked, and which holdout the customer is in.
+    """
+
+    history: CustomerHistory
+    now: datetime
+    step_when: StepWhen
+    holdout_reason: HoldoutReason
+
+    def decision(
+        self, cadence: str, step: str | None, *, outcome: Outcome, reason: Reason, detail: str
+    ) -> DecisionRecord:
+        return decision(
+            self.history,
+            cadence=cadence,
+            step=step,
+            outcome=outcome,
+            reason=reason,
+            detail=detail,
+            at=self.now,
         )
-        history.enrolments.append(enrolment)
-        created.append(enrolment)
-        if reason:
-            detail = "control group: no message, still measured"
-            decisions.append(
-                decision(history, cadence.name, None, Outcome.HELD_OUT, reason, detail, now)
+
+    def enrol(
+        self,
+        cadences: Sequence[Cadence],
+        *,
+        plan: TriggerPlan,
+        matches: TriggerMatches,
+        rules_version: str,
+    ) -> tuple[list[EnrolmentRecord], list[DecisionRecord]]:
+        """New enrolments, at most one per cadence; held-out ones say why."""
+        history, now = self.history, self.now
+        created: list[EnrolmentRecord] = []
+        decisions: list[DecisionRecord] = []
+        for cadence in cadences:
+            start = _trigger_start(cadence, plan, matches, now)
+            if start is None:
+                continue
+            entered_at, event_id = start
+            reason = self.holdout_reason(cadence)
+            enrolment = EnrolmentRecord(
+                id=None,
+                customer_id=history.customer.id,
+                cadence=cadence.name,
+                entered_at=entered_at,
+                trigger_event_id=event_id,
+                step_reached=0,
+                last_resolved_at=None,
+                state=EnrolmentState.HELD_OUT if reason else EnrolmentState.ACTIVE,
+                ended_at=None,
+                rules_version=rules_version,
+                changed=True,
             )
-    return created, decisions
+            history.enrolments.append(enrolment)
+            created.append(enrolment)
+            if reason:
+                detail = "control group: no message, still measured"
+                decisions.append(
+                    self.decision(
+                        cadence.name, None, outcome=Outcome.HELD_OUT, reason=reason, detail=detail
+                    )
+                )
+        return created, decisions
+
+    def apply_exits(self, cadences: dict[str, Cadence]) -> list[DecisionRecord]:
+        """`exit_on`: an event of those types since the enrolment began ends it."""
+        history, now = self.history, self.now
+        decisions = []
+        for enrolment in history.enrolments:
+            cadence = cadences.get(enrolment.cadence)
+            if cadence is None or not enrolment.ongoing or not cadence.exit_on:
+                continue
+            event = first_event_between(history, cadence.exit_on, enrolment.entered_at, now)
+            if event is not None:
+                enrolment.end(EnrolmentState.EXITED, now)
+                detail = f"{event.type} at {event.occurred_at.isoformat()}"
+                decisions.append(
+                    self.decision(
+                        cadence.name,
+                        None,
+                        outcome=Outcome.EXITED,
+                        reason=Reason.EXIT_EVENT,
+                        detail=detail,
+                    )
+                )
+        return decisions
+
+    def advance(self, enrolment: EnrolmentRecord, cadence: Cadence) -> Advanced:
+        """Resolve what needs no message; stop at the first step that wants one (or is not
+        due).
+
+        Expiry, skipping and held-out resolution happen at `now`, so the next step is due
+        `after` from now; the loop goes on while the next step is due already.
+        """
+        history, now = self.history, self.now
+        decisions: list[DecisionRecord] = []
+        while enrolment.ongoing:
+            index = enrolment.next_step_index([s.name for s in cadence.steps])
+            if index >= len(cadence.steps):
+                enrolment.end(EnrolmentState.FINISHED, now)
+                break
+            step = cadence.steps[index]
+            due = enrolment.next_due(step.after)
+            if due > now:
+                break
+
+            def note(outcome: Outcome, reason: Reason, detail: str, step: Step = step) -> None:
+                decisions.append(
+                    self.decision(
+                        cadence.name, step.name, outcome=outcome, reason=reason, detail=detail
+                    )
+                )
+
+            if step.unless and (
+                event := first_event_between(history, (step.unless,), enrolment.entered_at, now)
+            ):
+                enrolment.end(EnrolmentState.EXITED, now)
+                detail = f"{event.type} at {event.occurred_at.isoformat()}"
+                note(Outcome.EXITED, Reason.UNLESS_EVENT, detail)
+                break
+            if step.expires is not None and now > due + step.expires:
+                enrolment.resolve_step(now, index, step.name)
+                detail = f"due {due.isoformat()}, not sendable within {step.expires}"
+                note(Outcome.EXPIRED, Reason.EXPIRED, detail)
+                continue
+            if step.when is not None and not self.step_when(enrolment, step):
+                enrolment.resolve_step(now, index, step.name)
+                note(Outcome.SKIPPED, Reason.WHEN_FALSE, f"when: {step.when.text}")
+                continue
+            if enrolment.state is EnrolmentState.HELD_OUT:
+                enrolment.resolve_step(now, index, step.name)
+                reason = self.holdout_reason(cadence) or Reason.HELD_OUT
+                note(Outcome.HELD_OUT, reason, "control group: no message")
+                continue
+            trigger = _event_by_id(history, enrolment.trigger_event_id)
+            return Advanced(
+                DueStep(enrolment, cadence, step, index, due, trigger), tuple(decisions)
+            )
+        return Advanced(None, tuple(decisions))
 
 
 def _trigger_start(
@@ -123,88 +239,6 @@ def first_event_between(
     for event in history.events:
         if event.type in types and after < event.occurred_at <= now:
             return event
-    return None
-
-
-def apply_exits(
-    history: CustomerHistory, cadences: dict[str, Cadence], now: datetime
-) -> list[DecisionRecord]:
-    """`exit_on`: an event of those types since the enrolment began ends it."""
-    decisions = []
-    for enrolment in history.enrolments:
-        cadence = cadences.get(enrolment.cadence)
-        if cadence is None or not enrolment.ongoing or not cadence.exit_on:
-            continue
-        event = first_event_between(history, cadence.exit_on, enrolment.entered_at, now)
-        if event is not None:
-            enrolment.end(EnrolmentState.EXITED, now)
-            detail = f"{event.type} at {event.occurred_at.isoformat()}"
-            decisions.append(
-                decision(
-                    history, cadence.name, None, Outcome.EXITED, Reason.EXIT_EVENT, detail, now
-                )
-            )
-    return decisions
-
-
-def advance(
-    history: CustomerHistory,
-    enrolment: EnrolmentRecord,
-    cadence: Cadence,
-    now: datetime,
-    step_when: StepWhen,
-    holdout_reason: HoldoutReason,
-    decisions: list[DecisionRecord],
-) -> DueStep | None:
-    """Resolve what needs no message; stop at the first step that wants one (or is not due).
-
-    Expiry, skipping and held-out resolution happen at `now`, so the next step is due
-    `after` from now; the loop goes on while the next step is due already.
-    """
-    while enrolment.ongoing:
-        index = enrolment.next_step_index([s.name for s in cadence.steps])
-        if index >= len(cadence.steps):
-            enrolment.end(EnrolmentState.FINISHED, now)
-            return None
-        step = cadence.steps[index]
-        due = enrolment.next_due(step.after)
-        if due > now:
-            return None
-
-        def note(outcome: Outcome, reason: Reason, detail: str, step_name: str = step.name) -> None:
-            decisions.append(
-                decision(history, cadence.name, step_name, outcome, reason, detail, now)
-            )
-
-        if step.unless and (
-            event := first_event_between(history, (step.unless,), enrolment.entered_at, now)
-        ):
-            enrolment.end(EnrolmentState.EXITED, now)
-            note(
-                Outcome.EXITED,
-                Reason.UNLESS_EVENT,
-                f"{event.type} at {event.occurred_at.isoformat()}",
-            )
-            return None
-        if step.expires is not None and now > due + step.expires:
-            enrolment.resolve_step(now, index, step.name)
-            note(
-                Outcome.EXPIRED,
-                Reason.EXPIRED,
-                f"due {due.isoformat()}, not sendable within {step.expires}",
-            )
-            continue
-        if step.when is not None and not step_when(enrolment, step):
-            enrolment.resolve_step(now, index, step.name)
-            note(Outcome.SKIPPED, Reason.WHEN_FALSE, f"when: {step.when.text}")
-            continue
-        if enrolment.state is EnrolmentState.HELD_OUT:
-            enrolment.resolve_step(now, index, step.name)
-            reason = holdout_reason(cadence) or Reason.HELD_OUT
-            note(Outcome.HELD_OUT, reason, "control group: no message")
-            continue
-        trigger = _event_by_id(history, enrolment.trigger_event_id)
-        return DueStep(enrolment, cadence, step, index, due, trigger)
     return None
 
 

@@ -17,14 +17,7 @@ from functools import cached_property, partial
 
 from engine.config import Settings
 from engine.evaluation.contacting import ContactRound, MessageSetup
-from engine.evaluation.enrolments import (
-    DueStep,
-    TriggerMatches,
-    advance,
-    apply_exits,
-    decision,
-    enrol,
-)
+from engine.evaluation.enrolments import DueStep, Enrolments, TriggerMatches, decision
 from engine.evaluation.facts import ConditionSet, FactSheet
 from engine.evaluation.loading import (
     DEFAULT_BATCH_SIZE,
@@ -175,7 +168,9 @@ def evaluate_batch(evaluation: Evaluation, histories: Sequence[CustomerHistory])
             prepared.append((history, evaluation.conditions.facts_of(history, now), plan))
     for (history, sheet, plan), matched in _trigger_matches(evaluation, prepared, changes):
         with isolated(history, now, changes) as own:
-            evaluate_customer(evaluation, history, sheet, plan, matched, own)
+            evaluate_customer(
+                evaluation, history, facts=sheet, plan=plan, matches=matched, changes=own
+            )
     return changes
 
 
@@ -218,7 +213,13 @@ def isolated(history: CustomerHistory, now: datetime, changes: Changes) -> Itera
         detail = f"{type(exc).__name__}: {exc}"
         changes.decisions.append(
             decision(
-                history, ERROR_CADENCE, None, Outcome.DROPPED, Reason.EVALUATION_ERROR, detail, now
+                history,
+                cadence=ERROR_CADENCE,
+                step=None,
+                outcome=Outcome.DROPPED,
+                reason=Reason.EVALUATION_ERROR,
+                detail=detail,
+                at=now,
             )
         )
     else:
@@ -228,6 +229,7 @@ def isolated(history: CustomerHistory, now: datetime, changes: Changes) -> Itera
 def evaluate_customer(
     evaluation: Evaluation,
     history: CustomerHistory,
+    *,
     facts: FactSheet,
     plan: TriggerPlan,
     matches: TriggerMatches,
@@ -236,34 +238,38 @@ def evaluate_customer(
     """DESIGN §7 order: opt-outs, new enrolments, exits, then due steps until none is left."""
     now, settings = evaluation.now, evaluation.settings
     changes.suppressions += new_opt_outs(history, settings.policy.opt_out_words, now)
-    holdout_reason = evaluation.holdout_reason(history.customer.external_id)
     known = {id(e) for e in history.enrolments}
-    created, decisions = enrol(
+    enrolments = Enrolments(
         history,
-        evaluation.cadences,
-        plan,
-        matches,
-        holdout_reason,
         now,
-        evaluation.strategy.version_hash,
+        step_when=partial(evaluation.conditions.step_holds, facts),
+        holdout_reason=evaluation.holdout_reason(history.customer.external_id),
+    )
+    created, decisions = enrolments.enrol(
+        evaluation.cadences,
+        plan=plan,
+        matches=matches,
+        rules_version=evaluation.strategy.version_hash,
     )
     changes.new_enrolments += created
     changes.decisions += decisions
     by_name = evaluation.by_name
-    changes.decisions += apply_exits(history, by_name, now)
+    changes.decisions += enrolments.apply_exits(by_name)
     contact_round = ContactRound(
-        evaluation.messages, history, facts, last_complaint_at(history), now, changes
+        setup=evaluation.messages,
+        history=history,
+        sheet=facts,
+        last_complaint_at=last_complaint_at(history),
+        now=now,
+        changes=changes,
     )
-    step_when = partial(evaluation.conditions.step_holds, facts)
     pending = [e for e in history.enrolments if e.ongoing and e.cadence in by_name]
     while pending:
         due_steps: list[DueStep] = []
         for enrolment in pending:
-            cadence = by_name[enrolment.cadence]
-            due = advance(
-                history, enrolment, cadence, now, step_when, holdout_reason, changes.decisions
-            )
-            if due is not None:
-                due_steps.append(due)
+            advanced = enrolments.advance(enrolment, by_name[enrolment.cadence])
+            changes.decisions += advanced.decisions
+            if advanced.due is not None:
+                due_steps.append(advanced.due)
         pending = contact_round.run(due_steps) if due_steps else []
     changes.enrolment_updates += [e for e in history.enrolments if e.changed and id(e) in known]

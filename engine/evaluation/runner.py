@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -21,6 +22,26 @@ from engine.strategy import load_strategy
 from engine.strategy.model import Strategy
 
 
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """What one evaluation covers besides its time, and how it runs.
+
+    `customer` (external id or @handle) and `cadence` narrow it to one; `strategy` is
+    loaded from the settings' rules folder when None; `workers` is the number of
+    processes (None picks one per core for a large base and one for a small one:
+    starting a worker costs about as much as 1,000 customers).
+    """
+
+    customer: str | None = None
+    cadence: str | None = None
+    strategy: Strategy | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    workers: int | None = None
+
+
+EVERYTHING = EvaluationOptions()
+
+
 def evaluate_at(
     db: Database,
     settings: Settings,
@@ -28,21 +49,17 @@ def evaluate_at(
     now: datetime,
     sink: Sink,
     mode: str,
-    strategy: Strategy | None = None,
-    customer: str | None = None,
-    cadence: str | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    workers: int | None = None,
+    options: EvaluationOptions = EVERYTHING,
 ) -> Summary:
     """One evaluation at `now` over every customer (or one), every cadence (or one).
 
-    `workers`: processes for the pass; None picks one per core for a large base and
-    one for a small one (starting a worker costs about as much as 1,000 customers).
     `now` may be naive (read as UTC, the storage convention) or in any zone.
     """
     now = as_utc(now)
+    strategy = options.strategy
     if strategy is None:
         strategy = load_strategy(settings.rules_dir, templates_dir=settings.templates_dir)
+    cadence, customer = options.cadence, options.customer
     if cadence is not None and cadence not in {c.name for c in strategy.cadences}:
         known = ", ".join(c.name for c in strategy.cadences) or "none"
         raise RapportError(f"no cadence named {cadence!r}", hint=f"cadences: {known}")
@@ -61,6 +78,7 @@ def evaluate_at(
         library=TemplateLibrary(settings.templates_dir),
         cadence=cadence,
     )
+    workers = options.workers
     if workers is None:
         workers = default_workers(db) if ids is None else 1
     return evaluate(
@@ -69,7 +87,7 @@ def evaluate_at(
         sink,
         mode=mode,
         customer_ids=ids,
-        batch_size=batch_size,
+        batch_size=options.batch_size,
         workers=workers,
     )
 
@@ -87,7 +105,9 @@ def default_workers(db: Database) -> int:
     return cores if customers >= PARALLEL_FROM_CUSTOMERS else 1
 
 
-def run_once(db: Database, settings: Settings, *, now: datetime, **options: object) -> Summary:
+def run_once(
+    db: Database, settings: Settings, *, now: datetime, options: EvaluationOptions = EVERYTHING
+) -> Summary:
     """A real evaluation: enrolments, decisions and the outbox are written.
 
     Under the database's evaluation lock: two overlapping runs would each decide on a
@@ -95,13 +115,13 @@ def run_once(db: Database, settings: Settings, *, now: datetime, **options: obje
     """
     sink = DatabaseSink(db, keep_decisions=settings.decision_retention)
     with db.evaluation_lock():
-        return evaluate_at(db, settings, now=now, sink=sink, mode="run", **options)  # type: ignore[arg-type]
+        return evaluate_at(db, settings, now=now, sink=sink, mode="run", options=options)
 
 
 def preview(
-    db: Database, settings: Settings, *, now: datetime, **options: object
+    db: Database, settings: Settings, *, now: datetime, options: EvaluationOptions = EVERYTHING
 ) -> tuple[Summary, RecordingSink]:
     """The same evaluation with a recording sink: nothing is written."""
     sink = RecordingSink()
-    summary = evaluate_at(db, settings, now=now, sink=sink, mode="preview", **options)  # type: ignore[arg-type]
+    summary = evaluate_at(db, settings, now=now, sink=sink, mode="preview", options=options)
     return summary, sink

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from engine.config import Settings
 from engine.errors import RapportError
 from engine.evaluation.records import Changes, DecisionRecord
-from engine.evaluation.runner import evaluate_at
+from engine.evaluation.runner import EvaluationOptions, evaluate_at
 from engine.evaluation.sinks import DatabaseSink, RecordingSink
 from engine.evaluation.summary import Summary
 from engine.history.db import Database
@@ -87,7 +87,12 @@ def simulate(
             sink = SimulationSink(scratch, recorder)
             summaries.append(
                 evaluate_at(
-                    scratch, settings, now=now, sink=sink, mode="simulate", strategy=strategy
+                    scratch,
+                    settings,
+                    now=now,
+                    sink=sink,
+                    mode="simulate",
+                    options=EvaluationOptions(strategy=strategy),
                 )
             )
             now += every
