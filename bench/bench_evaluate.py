@@ -162,8 +162,8 @@ def bench_project(folder: Path) -> Path:
 
 def measure_engine(path: Path, mode: str, workers: int) -> dict[str, Any]:
     from engine.config import load_settings
-    from engine.evaluation import DatabaseSink, EvaluationOptions, evaluate_at
     from engine.history.db import Database
+    from engine.modes import DatabaseSink, EvaluationOptions, evaluate_at
 
     settings = load_settings(bench_project(path.parent / f"project-{mode}-{workers}"))
     db = Database.open(f"sqlite:///{path}", upgrade=False)
@@ -187,8 +187,8 @@ def measure_bare_durable(path: Path) -> dict[str, Any]:
     from durable.engine import MessageNotHandledException
     from durable.lang import delete_state, m, post, ruleset, when_all
 
-    from engine.evaluation.facts import customer_mapping, event_mappings
-    from engine.evaluation.loading import customer_id_batches, load_batch
+    from engine.evaluation.matching import customer_mapping, event_mappings
+    from engine.facts.loading import customer_id_batches, load_batch
     from engine.history.db import Database
 
     hits = [0]

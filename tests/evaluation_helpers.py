@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from engine.config import Settings, load_settings
-from engine.evaluation import EvaluationOptions, RecordingSink, Summary, preview, run_once
 from engine.history.db import Database
 from engine.history.models import Contact, Customer, Enrolment, Event
+from engine.modes import EvaluationOptions, RecordingSink, Summary, preview, run_once
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
 TABLES = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.evaluation.facts import ConditionSet
+from engine.evaluation.matching import ConditionSet
 from engine.strategy import load_strategy
 from engine.strategy.model import ConditionKey
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from evaluation_helpers import World, at, cadence, write_project
 
-from engine.evaluation.explain import explain
-from engine.evaluation.loading import find_customer_ids
+from engine.facts.loading import find_customer_ids
 from engine.history.db import Database
+from engine.modes.explain import explain
 
 STEPS = "- name: hello\n  template: t.j2\n- name: later\n  after: 2d\n  template: t.j2\n"
 

@@ -12,9 +12,9 @@ import pytest
 from evaluation_helpers import ONE_STEP, World, at, cadence, write_project
 
 from engine.errors import RapportError
-from engine.evaluation import evaluate_at
-from engine.evaluation.sinks import DatabaseSink
 from engine.history.db import Database
+from engine.ledger.sinks import DatabaseSink
+from engine.modes import evaluate_at
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLD_LOCK = """

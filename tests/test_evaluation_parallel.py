@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from engine.config import load_settings
 from engine.demo_data import write_files
-from engine.evaluation import DatabaseSink, EvaluationOptions, RecordingSink, evaluate_at
-from engine.evaluation.output import as_json, preview_rows
 from engine.history.db import Database
 from engine.history.importing import import_customers, import_events
 from engine.history.models import Contact, Decision, Enrolment
+from engine.modes import DatabaseSink, EvaluationOptions, RecordingSink, evaluate_at
+from engine.modes.output import as_json, preview_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 6, 15, 18, 0, tzinfo=UTC)

@@ -11,11 +11,11 @@ import pytest
 from evaluation_helpers import ONE_STEP, STARTS, World, at, cadence, write_project
 from sqlalchemy import text
 
-from engine.evaluation.loading import load_batch
 from engine.evaluation.pipeline import evaluate_batch, prepare
-from engine.evaluation.sinks import DatabaseSink
 from engine.evaluation.summary import Summary
+from engine.facts.loading import load_batch
 from engine.history.db import Database
+from engine.ledger.sinks import DatabaseSink
 from engine.messages import TemplateLibrary
 from engine.strategy import load_strategy
 

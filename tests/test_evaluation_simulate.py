@@ -7,8 +7,8 @@ from pathlib import Path
 
 from evaluation_helpers import World, at, cadence, write_project
 
-from engine.evaluation.simulation import simulate
 from engine.history.db import Database
+from engine.modes.simulation import simulate
 
 STEPS = """
 - name: hello

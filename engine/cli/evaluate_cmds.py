@@ -85,7 +85,7 @@ def run_command(once: bool, at: datetime | None, fmt: str, workers: int | None) 
     """One real evaluation: writes enrolments, decisions and the outbox."""
     if not once:
         raise click.UsageError("use `rapport run --once` (or `rapport daemon` to keep running)")
-    from engine.evaluation import EvaluationOptions, run_once
+    from engine.modes import EvaluationOptions, run_once
 
     ctx = app()
     now = at or clock.now()
@@ -113,8 +113,8 @@ def preview_command(
     workers: int | None,
 ) -> None:
     """What one evaluation at T would send, rendered, and why not. Writes nothing."""
-    from engine.evaluation import EvaluationOptions, preview
-    from engine.evaluation.output import (
+    from engine.modes import EvaluationOptions, preview
+    from engine.modes.output import (
         as_csv,
         as_json,
         as_table,
@@ -154,8 +154,8 @@ def preview_command(
 def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: str | None) -> None:
     """Replay the strategy over the stored history; writes nothing to the database."""
     from engine.durations import MAX_DURATION, format_duration, parse_duration
-    from engine.evaluation.output import as_csv, as_json, as_table, preview_rows
-    from engine.evaluation.simulation import simulate
+    from engine.modes.output import as_csv, as_json, as_table, preview_rows
+    from engine.modes.simulation import simulate
 
     try:
         step = parse_duration(every)
@@ -199,7 +199,7 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
 @click.option("--at", "at", type=TIME, help="Evaluate as of this time (default: now).")
 def explain_command(customer: str, at: datetime | None) -> None:
     """For one customer, each cadence: enrolled or not, which step is due, why. Writes nothing."""
-    from engine.evaluation.explain import explain
+    from engine.modes.explain import explain
 
     ctx = app()
     now = at or clock.now()

@@ -1,27 +1,3 @@
-"""Evaluation (issue 4): one pipeline for run, preview, explain and simulate.
-
-- `run_once(db, settings, now=...)` -> Summary: writes enrolments, contacts, decisions.
-- `preview(db, settings, now=..., options=EvaluationOptions(customer=..., cadence=...))`
-  -> (Summary, RecordingSink): the same evaluation, nothing written.
-- `evaluate_at(db, settings, now=..., sink=..., mode=..., options=...)`: any sink.
-- `DatabaseSink`, `RecordingSink`, `Changes`, `Summary`.
-"""
-
-from __future__ import annotations
-
-from engine.evaluation.records import Changes
-from engine.evaluation.runner import EvaluationOptions, evaluate_at, preview, run_once
-from engine.evaluation.sinks import DatabaseSink, RecordingSink, Sink
-from engine.evaluation.summary import Summary
-
-__all__ = [
-    "Changes",
-    "DatabaseSink",
-    "EvaluationOptions",
-    "RecordingSink",
-    "Sink",
-    "Summary",
-    "evaluate_at",
-    "preview",
-    "run_once",
-]
+"""The core of one evaluation, pure and in memory: triggers → matching → enrolments →
+contacting, driven batch by batch by `pipeline`. Reads come from engine.facts, writes go
+to a sink in engine.ledger; engine.modes runs it as run, preview, explain or simulate."""

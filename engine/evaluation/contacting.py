@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.config import Settings
 from engine.evaluation.enrolments import DueStep, decision
-from engine.evaluation.facts import FactSheet
+from engine.evaluation.matching import FactSheet
 from engine.evaluation.records import Changes, CustomerHistory, EnrolmentRecord, PlannedContact
 from engine.facts.model import PastContact
 from engine.ledger.decisions import DecisionOutcome as Outcome

@@ -18,21 +18,21 @@ from functools import cached_property, partial
 from engine.config import Settings
 from engine.evaluation.contacting import ContactRound, MessageSetup
 from engine.evaluation.enrolments import DueStep, Enrolments, TriggerMatches, decision
-from engine.evaluation.facts import ConditionSet, FactSheet
-from engine.evaluation.loading import (
+from engine.evaluation.matching import ConditionSet, FactSheet
+from engine.evaluation.records import Changes, CustomerHistory
+from engine.evaluation.signals import last_complaint_at, new_opt_outs
+from engine.evaluation.summary import Summary
+from engine.evaluation.triggers import TriggerPlan, go_live, plan_triggers
+from engine.facts.loading import (
     DEFAULT_BATCH_SIZE,
     customer_id_batches,
     load_batch,
     load_launches,
 )
-from engine.evaluation.records import Changes, CustomerHistory
-from engine.evaluation.signals import last_complaint_at, new_opt_outs
-from engine.evaluation.sinks import Sink
-from engine.evaluation.summary import Summary
-from engine.evaluation.triggers import TriggerPlan, go_live, plan_triggers
 from engine.history.db import Database
 from engine.ledger.decisions import DecisionOutcome as Outcome
 from engine.ledger.decisions import Reason
+from engine.ledger.sinks import Sink
 from engine.messages import TemplateLibrary
 from engine.policy.holdout import holdout_group
 from engine.strategy.model import Cadence, Strategy

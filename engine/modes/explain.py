@@ -8,12 +8,12 @@ from datetime import datetime
 from engine.clock import as_utc
 from engine.config import Settings
 from engine.errors import RapportError
-from engine.evaluation.loading import find_customer_ids, load_batch
 from engine.evaluation.pipeline import Evaluation, evaluate, prepare
 from engine.evaluation.records import CustomerHistory, EnrolmentRecord, json_safe
-from engine.evaluation.sinks import RecordingSink
 from engine.evaluation.triggers import audience_allows, event_candidates, plan_triggers
+from engine.facts.loading import find_customer_ids, load_batch
 from engine.history.db import Database
+from engine.ledger.sinks import RecordingSink
 from engine.messages import TemplateLibrary
 from engine.strategy import load_strategy
 from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventTrigger

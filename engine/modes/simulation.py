@@ -21,10 +21,10 @@ from sqlalchemy.engine import make_url
 from engine.config import Settings
 from engine.errors import RapportError
 from engine.evaluation.records import Changes, DecisionRecord
-from engine.evaluation.runner import EvaluationOptions, evaluate_at
-from engine.evaluation.sinks import DatabaseSink, RecordingSink
 from engine.evaluation.summary import Summary
 from engine.history.db import Database
+from engine.ledger.sinks import DatabaseSink, RecordingSink
+from engine.modes.runner import EvaluationOptions, evaluate_at
 from engine.strategy import load_strategy
 
 SIMULATED_TABLES = ("decisions", "contacts", "enrolments", "runs", "cadence_launches")

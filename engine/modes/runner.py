@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from engine.clock import as_utc
 from engine.config import Settings
 from engine.errors import RapportError
-from engine.evaluation.loading import DEFAULT_BATCH_SIZE, find_customer_ids
 from engine.evaluation.pipeline import evaluate, prepare
-from engine.evaluation.sinks import DatabaseSink, RecordingSink, Sink
 from engine.evaluation.summary import Summary
+from engine.facts.loading import DEFAULT_BATCH_SIZE, find_customer_ids
 from engine.history.db import Database
 from engine.history.models import Customer
+from engine.ledger.sinks import DatabaseSink, RecordingSink, Sink
 from engine.messages import TemplateLibrary
 from engine.strategy import load_strategy
 from engine.strategy.model import Strategy
