@@ -1,10 +1,11 @@
 """One evaluation at `now`: batches of customers through facts → matcher → enrolments →
 policy → templates → a sink.
 
-Run, preview, explain and simulate all call `evaluate`; only the sink differs (DESIGN §3).
-Per batch: bulk reads (loading.py), trigger plans (triggers.py), one matcher call for
-every trigger condition of the batch, then per customer the DESIGN §7 order: opt-outs,
-new enrolments, exits, due steps (enrolments.py), decided and rendered (contacting.py).
+Run, preview, explain and simulate all call `evaluate`; only the sink differs.
+Per batch: bulk reads (engine/facts/loading.py), trigger plans (triggers.py), one matcher
+call for every trigger condition of the batch (matching.py), then per customer in this
+order: opt-outs, new enrolments, exits, due steps (enrolments.py), decided and rendered
+(contacting.py).
 """
 
 from __future__ import annotations

@@ -140,7 +140,7 @@ def date_instant(value: object, timezone: str, now: datetime) -> datetime | None
     month_day = _month_day(value)
     if month_day is None:
         return None
-    zone = cached_zone(timezone)  # loading.known_zone has checked it
+    zone = cached_zone(timezone)  # engine.facts.loading.known_zone has checked it
     local_year = now.astimezone(zone).year
     for year in (local_year, local_year - 1):
         instant = _local_midnight(year, *month_day, zone)

@@ -1,6 +1,6 @@
 """The customer, their events, their past contacts and their suppressions, as facts.
 
-The evaluation reads these once per batch (see the loading module) and hands them to
+The evaluation reads these once per batch (engine/facts/loading.py) and hands them to
 the enrolment machine, the matcher's fact sheets and the contact policy.
 """
 

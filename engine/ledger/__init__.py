@@ -1,2 +1,3 @@
-"""The contact ledger's vocabulary: states and their transitions (`states`), decision
-outcomes and reasons (`decisions`). The tables live in engine.history.models."""
+"""The contact ledger: its vocabulary (states and their transitions in `states`, decision
+outcomes and reasons in `decisions`) and the sinks that write an evaluation's changes
+(`sinks`). The tables live in engine.history.models."""

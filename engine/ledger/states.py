@@ -122,7 +122,7 @@ def transition(
     """Move one contact from `old` (one state or any of a set) to `new` in one conditional
     UPDATE. Returns False when the row was no longer in `old` (someone else acted first);
     the caller says so to its user. Illegal transitions raise before touching the row."""
-    from engine.history.models import Contact  # models import nothing from here
+    from engine.history.models import Contact  # here: models import this module
 
     olds = frozenset({old}) if isinstance(old, ContactState) else old
     for state in olds:

@@ -1,4 +1,6 @@
-"""Evaluation (issue 4): one pipeline for run, preview, explain and simulate.
+"""The modes: one evaluation (engine.evaluation) run as run, preview, explain or simulate.
+
+Only the sink differs (engine.ledger.sinks). Nothing below this package imports it.
 
 - `run_once(db, settings, now=...)` -> Summary: writes enrolments, contacts, decisions.
 - `preview(db, settings, now=..., options=EvaluationOptions(customer=..., cadence=...))`
