@@ -59,7 +59,7 @@ OUTPUT_FORMAT = click.option(
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
-    help="json and csv carry the DESIGN §8 fields, for scripts and spreadsheets.",
+    help="json and csv carry every field, for scripts and spreadsheets.",
 )
 WORKERS = click.option(
     "--workers",

@@ -1,4 +1,4 @@
-"""The enrolment state machine of DESIGN §7: new enrolments, exits, due steps.
+"""The enrolment state machine: new enrolments, exits, due steps.
 
 Everything here works on one customer's in-memory history at one `now`; what needs a
 message is returned as a `DueStep` for the contact policy, and every other outcome

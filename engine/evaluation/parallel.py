@@ -1,4 +1,4 @@
-"""Full passes on every core (DESIGN §10).
+"""Full passes on every core.
 
 Each worker process opens its own database connection and its own matcher (durable_rules
 allows one engine per process and is not thread-safe), rebuilds the Evaluation from the

@@ -78,7 +78,7 @@ def prepare(
     library: TemplateLibrary,
     cadence: str | None = None,
 ) -> Evaluation:
-    """Go-live per cadence (DESIGN §7) and the compiled conditions, once per evaluation."""
+    """Go-live per cadence and the compiled conditions, once per evaluation."""
     cadences = tuple(c for c in strategy.cadences if cadence is None or c.name == cadence)
     launched = load_launches(db)
     return build_evaluation(
@@ -236,7 +236,7 @@ def evaluate_customer(
     matches: TriggerMatches,
     changes: Changes,
 ) -> None:
-    """DESIGN §7 order: opt-outs, new enrolments, exits, then due steps until none is left."""
+    """In this order: opt-outs, new enrolments, exits, then due steps until none is left."""
     now, settings = evaluation.now, evaluation.settings
     changes.suppressions += new_opt_outs(history, settings.policy.opt_out_words, now)
     known = {id(e) for e in history.enrolments}

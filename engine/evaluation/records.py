@@ -39,7 +39,7 @@ class EnrolmentRecord:
         return self.state.ongoing and self.ended_at is None
 
     def active_at(self, moment: datetime) -> bool:
-        """Did this enrolment occupy its cadence at `moment` (DESIGN §7: one at a time)?"""
+        """Did this enrolment occupy its cadence at `moment` (one at a time per cadence)?"""
         if self.entered_at > moment:
             return False
         return self.ended_at is None or self.ended_at > moment
@@ -59,7 +59,7 @@ class EnrolmentRecord:
         return max(self.step_reached - 1, 0)
 
     def next_due(self, after: timedelta) -> datetime:
-        """DESIGN §7: the first step is due `after` the enrolment began, later ones `after`
+        """The first step is due `after` the enrolment began, later ones `after`
         the previous step resolved. Keyed on what resolved, not on the index, which a rule
         edit may have moved."""
         return (self.last_resolved_at or self.entered_at) + after

@@ -1,6 +1,6 @@
 """What a customer's own events say about contacting them, read before any decision.
 
-"Stop" must be honoured at once (DESIGN §2): an opt-out word in a reply or mention, or an
+"Stop" must be honoured at once (X's rules): an opt-out word in a reply or mention, or an
 `opt_out` event, becomes a suppression in the same evaluation, before any step is
 decided. The suppression row is keyed by its source event, so writing it is idempotent.
 """

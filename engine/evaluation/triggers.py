@@ -1,4 +1,4 @@
-"""Who may enrol in a cadence, and when (DESIGN §7: go-live, reentry, one at a time).
+"""Who may enrol in a cadence, and when (go-live, reentry, one enrolment at a time).
 
 These are pure functions of a customer's history; whether a `where`/`when` condition
 holds is asked of the matcher separately, so the matcher only sees the events that

@@ -1,7 +1,7 @@
 """Where an evaluation's changes go: the database (run) or memory (preview, explain).
 
 Both sinks receive the very same `Changes`; a dry run differs from a real one only by
-its sink (DESIGN §3). The database sink applies one batch in ONE writing transaction
+its sink. The database sink applies one batch in ONE writing transaction
 (BEGIN IMMEDIATE on SQLite): enrolment changes and the contacts they produce commit or
 fail together, and the ledger's unique idempotency key is the last guard against a
 duplicate (ON CONFLICT DO NOTHING).
@@ -58,8 +58,8 @@ class RecordingSink:
 class DatabaseSink:
     """Writes a run row, then each batch's changes in one transaction.
 
-    Decisions older than `keep_decisions` are deleted when the run finishes (DESIGN §4:
-    kept for a configurable time); every evaluation records one per waiting step, so
+    Decisions older than `keep_decisions` (`retention.decisions` in config.yaml) are
+    deleted when the run finishes; every evaluation records one per waiting step, so
     without pruning a daemon's table would grow without bound.
     """
 

@@ -1,4 +1,4 @@
-"""Preview rows and their three formats (DESIGN §8): a rich table, JSON, CSV."""
+"""Preview rows and their three formats: a rich table, JSON, CSV."""
 
 from __future__ import annotations
 

@@ -96,7 +96,7 @@ PARALLEL_FROM_CUSTOMERS = 20_000
 
 
 def default_workers(db: Database) -> int:
-    """One process per core for a full pass over a large base (DESIGN §10)."""
+    """One process per core for a full pass over a large base."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if not cores or cores < 2:
         return 1
