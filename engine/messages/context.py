@@ -69,7 +69,9 @@ def _parse_key(written: str) -> Aggregate | str:
     try:
         expr = parse_condition(written)
     except ConditionError as error:
-        return f"history[{written!r}]: {error.reason} (write e.g. {HISTORY_EXAMPLE})"
+        if "(" in written:  # meant as a function: the parser says what is wrong with it
+            return f"history[{written!r}]: {error.reason} (write e.g. {HISTORY_EXAMPLE})"
+        expr = None
     if not isinstance(expr, Aggregate):
         return (
             f"history[{written!r}] is not a history function"

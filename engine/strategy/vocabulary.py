@@ -97,8 +97,9 @@ def _names(data: dict[str, Any]) -> Iterator[tuple[Path, int, str, str]]:
         except ConditionError:
             continue  # reported as an error by the condition checks
         for node in walk(expr):
-            if isinstance(node, Aggregate):
-                yield path, node.offset, "event", node.event_type
+            if isinstance(node, Aggregate):  # point at the type, not at the function
+                at = text.find(node.event_type, node.offset)
+                yield path, at if at >= 0 else node.offset, "event", node.event_type
             elif isinstance(node, Name) and node.scope == "customer":
                 yield path, node.offset, "attribute", node.field
 
