@@ -31,7 +31,7 @@ from engine.messages.checks import SAMPLE_NOW
 from engine.messages.samples import sample_customers, sample_event, sample_events
 from engine.strategy import validate_files
 from engine.strategy.model import Strategy, condition_aggregates
-from engine.strategy.vocabulary import Vocabulary, event_type_warning
+from engine.strategy.vocabulary import Vocabulary, attribute_warning, event_type_warning
 
 if TYPE_CHECKING:
     from engine.config import Settings
@@ -101,7 +101,7 @@ def validate_project(
     # every template's own problems, whether or not the rules compile (a broken rule file
     # must not hide a broken template)
     problems += [p for name in library.names() for p in library.check(name)]
-    problems += _history_warnings(library, vocabulary)
+    problems += _template_warnings(library, vocabulary)
     if strategy is not None and settings is not None:
         problems += _render_problems(strategy, settings, library, data, now or clock.now())
     found = tuple(sorted(set(problems)))
@@ -151,15 +151,22 @@ def _render_problems(
     return check_step_lengths(library, steps, contexts, brand).problems
 
 
-def _history_warnings(library: TemplateLibrary, vocabulary: Vocabulary) -> list[Problem]:
-    """A warning for a `history["…"]` key whose event type no data has (a likely typo)."""
+def _template_warnings(library: TemplateLibrary, vocabulary: Vocabulary) -> list[Problem]:
+    """Likely typos in templates: a `history["…"]` key whose event type no data has, and a
+    `customer.<name>` close to a known attribute (an absent one may be meant, |default)."""
     problems = []
     for name in library.names():
+        where = f"{library.label}/{name}"
         for line, written, aggregate in library.history_lines(name):
             message = event_type_warning(aggregate.event_type, vocabulary)
             if message is not None:
-                where = f"{library.label}/{name}"
                 problems.append(
                     Problem(where, line, 0, f"history[{written!r}]: {message}", "warning")
                 )
+        for line, attribute in library.customer_reads(name):
+            if attribute == "attributes":
+                continue
+            message = attribute_warning(attribute, vocabulary, close_only=True)
+            if message is not None:
+                problems.append(Problem(where, line, 0, message, "warning"))
     return problems

@@ -222,13 +222,18 @@ TYPO_WARNINGS = [
     " did you mean 'reply'?",
     "templates/t.j2:1: warning: history['count(purchses)']: unknown event type 'purchses';"
     " did you mean 'purchase'?",
+    "templates/t.j2:1: warning: no customer has the attribute 'customer.teir';"
+    " did you mean 'customer.tier'?",
 ]
 
 
 def test_validate_warns_about_typos_against_the_database(
     db: Database, tmp_path: Path, run_cli: RunCli
 ) -> None:
-    template = '@{{ customer.handle }} {{ history["count(purchses)"] }}'
+    template = (
+        '@{{ customer.handle }} {{ history["count(purchses)"] }} {{ customer.teir|default("") }}'
+        ' {{ customer["shoe_size"]|default("") }}'  # absent but far from any: may be meant
+    )
     world = World(
         db, write_project(tmp_path / "project", {"typos": TYPOS}, templates={"t.j2": template})
     )

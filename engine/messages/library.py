@@ -107,6 +107,7 @@ class _Analysis:
 
     problems: tuple[Problem, ...]
     history: tuple[tuple[int, str, Aggregate], ...] = ()  # (line, key as written, aggregate)
+    customer: tuple[tuple[int, str], ...] = ()  # (line, name) of each customer.<name> read
 
 
 # (folder, name, mtime, size) → analysis, shared by the libraries of one process
@@ -161,6 +162,10 @@ class TemplateLibrary:
         """(line, key as written, aggregate) for each `history["…"]` of a template."""
         return list(self._analysis(name).history)
 
+    def customer_reads(self, name: str) -> list[tuple[int, str]]:
+        """(line, name) for each `customer.<name>` (or `customer["name"]`) a template reads."""
+        return list(self._analysis(name).customer)
+
     def _analysis(self, name: str) -> _Analysis:
         """Checked once per file version: every evaluation (a simulation runs hundreds)
         asks again, and a template changes far less often than it is asked about."""
@@ -208,7 +213,7 @@ class TemplateLibrary:
                 keys.append((line, written, history_aggregate(written)))
             except ValueError:
                 continue
-        return _Analysis(tuple(problems), tuple(keys))
+        return _Analysis(tuple(problems), tuple(keys), tuple(_customer_reads(raw)))
 
     def history_needs(self, names: Iterable[str]) -> frozenset[Aggregate]:
         """The history values these templates name, or InvalidInput with every problem of
@@ -285,7 +290,27 @@ def _history_keys(tree: nodes.Template) -> list[tuple[int, str]]:
 
 
 def _is_history(node: nodes.Node) -> bool:
-    return isinstance(node, nodes.Name) and node.name == "history" and node.ctx == "load"
+    return _is_variable(node, "history")
+
+
+def _is_variable(node: nodes.Node, name: str) -> bool:
+    return isinstance(node, nodes.Name) and node.name == name and node.ctx == "load"
+
+
+def _customer_reads(tree: nodes.Template) -> list[tuple[int, str]]:
+    found = {
+        (node.lineno, node.attr)
+        for node in tree.find_all(nodes.Getattr)
+        if _is_variable(node.node, "customer")
+    }
+    found |= {
+        (node.lineno, node.arg.value)
+        for node in tree.find_all(nodes.Getitem)
+        if _is_variable(node.node, "customer")
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, str)
+    }
+    return sorted(found)
 
 
 def _history_key_problems(tree: nodes.Template) -> list[tuple[int, str]]:

@@ -9,6 +9,8 @@ A name is known when the database has it, or (event types) when Rapport itself p
 it (`PRODUCT_EVENT_TYPES`) or (customers) it is a customer field. An unknown name gets a
 warning when a known one is close to it (did you mean …?), or when the database has data
 to compare with; with an empty database and nothing close, it passes silently.
+Templates get the same checks from engine/project.py, with `attribute_warning(...,
+close_only=True)`: a template reading an attribute that some customers lack is normal.
 """
 
 from __future__ import annotations
@@ -62,9 +64,9 @@ def vocabulary_warnings(doc: Document, vocabulary: Vocabulary) -> list[Problem]:
     problems = []
     for path, offset, kind, value in _names(data):
         if kind == "event":
-            message = _event_type(value, vocabulary)
+            message = event_type_warning(value, vocabulary)
         else:
-            message = _attribute(value, vocabulary)
+            message = attribute_warning(value, vocabulary)
         if message is None:
             continue
         where = dotted(path)
@@ -106,16 +108,11 @@ def _names(data: dict[str, Any]) -> Iterator[tuple[Path, int, str, str]]:
 
 def event_type_warning(event_type: str, vocabulary: Vocabulary) -> str | None:
     """The warning for one event type, or None when it is known (or nothing says otherwise)."""
-    return _event_type(event_type, vocabulary)
-
-
-def _event_type(event_type: str, vocabulary: Vocabulary) -> str | None:
-    known = vocabulary.event_types | PRODUCT_EVENT_TYPES
-    if event_type in known:
+    close = _close(event_type, vocabulary.event_types | PRODUCT_EVENT_TYPES)
+    if close == "":
         return None
-    close = difflib.get_close_matches(event_type, sorted(known), n=1, cutoff=0.6)
     if close:
-        return f"unknown event type {event_type!r}; did you mean {close[0]!r}?"
+        return f"unknown event type {event_type!r}; did you mean {close!r}?"
     if vocabulary.event_types:
         listed = sorted(vocabulary.event_types)
         more = ", …" if len(listed) > _LISTED else ""
@@ -126,18 +123,25 @@ def _event_type(event_type: str, vocabulary: Vocabulary) -> str | None:
     return None
 
 
-def _attribute(name: str, vocabulary: Vocabulary) -> str | None:
-    known = vocabulary.attributes | CUSTOMER_FIELDS
-    if name in known:
+def attribute_warning(name: str, vocabulary: Vocabulary, *, close_only: bool = False) -> str | None:
+    """The warning for `customer.<name>`, or None when some customer has it. `close_only`:
+    only when a known name is close (templates read optional attributes with |default)."""
+    close = _close(name, vocabulary.attributes | CUSTOMER_FIELDS)
+    if close == "":
         return None
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     if close:
-        return (
-            f"no customer has the attribute 'customer.{name}'; did you mean 'customer.{close[0]}'?"
-        )
-    if vocabulary.has_customers:
+        return f"no customer has the attribute 'customer.{name}'; did you mean 'customer.{close}'?"
+    if vocabulary.has_customers and not close_only:
         return (
             f"no customer has the attribute 'customer.{name}'"
             " (a missing attribute is null, and comparisons with null are false)"
         )
     return None
+
+
+def _close(name: str, known: frozenset[str]) -> str | None:
+    """ "" when `name` is known, else the closest known name, or None when none is close."""
+    if name in known:
+        return ""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return close[0] if close else None
