@@ -62,8 +62,8 @@ class ProjectCheck:
 def validate_project(
     config_path: str | Path,
     rules_dir: Path | None = None,
-    templates_dir: Path | None = None,
     *,
+    templates_dir: Path | None = None,
     paths: list[Path] | None = None,
     database: ProjectData | None = None,
     now: datetime | None = None,

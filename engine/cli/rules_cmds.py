@@ -32,13 +32,14 @@ def validate(paths: tuple[Path, ...], output: str) -> None:
 
     PATH may be rule files or folders of them (default: rules/ beside the config).
     Every step is rendered for customers from the database (or built-in samples when it
-    has none). Exit 0 when nothing is wrong, 1 when anything is.
+    has none). Exit 0 when there is no error, 1 when there is one.
 
     Warnings (`FILE:LINE:COL: warning: ...`) point at likely typos, such as an event type
     or a customer attribute that no data in the database has; they do not change the
-    exit code.
+    exit code. docs/templates.md says what templates can read.
 
     \b
+    Examples:
       rapport validate
       rapport validate rules/welcome.yaml --format json
     """
