@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from evaluation_helpers import STARTS, World, at, cadence, write_project
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
-from engine.conditions import HistoryEvent
+from engine.conditions import Aggregate, HistoryEvent, pretty
+from engine.conditions.tokens import KEYWORDS
 from engine.demo_data import CUSTOMER_MIX, PROSPECT_MIX
 from engine.evaluation.signals import COMPLAINT_EVENT
 from engine.history.db import Database
 from engine.history.models import Contact
 from engine.history.project_data import ProjectData, SampleCustomer, read_project_data
 from engine.messages import MessageContext, TemplateLibrary
-from engine.messages.context import history_key
+from engine.messages.context import history_aggregate, history_key
 from engine.policy.opt_out import OPT_OUT_EVENT
 from engine.project import validate_project
 from engine.strategy import ENGAGED_FIRST_EVENT_TYPES
@@ -131,6 +135,32 @@ def test_history_keys_are_spelled_as_conditions_are_written() -> None:
     )
     assert dict(context.history) == {"sum(purchase.amount, 365d)": 5, "days_since(purchase)": None}
     assert type(context.history).__mro__[1] is dict  # plain data: a dict, nothing to call
+
+
+_TYPES = st.from_regex(r"[a-z][a-z_]{0,11}", fullmatch=True).filter(lambda t: t not in KEYWORDS)
+_WINDOWS = st.one_of(
+    st.none(),
+    st.builds(timedelta, days=st.integers(1, 365)),
+    st.builds(timedelta, hours=st.integers(1, 48)),
+)
+
+
+@st.composite
+def _aggregates(draw: st.DrawFn) -> Aggregate:
+    func = draw(st.sampled_from(("count", "sum", "days_since", "last")))
+    prop = draw(_TYPES) if func in ("sum", "last") else None
+    within = draw(_WINDOWS) if func in ("count", "sum") else None
+    return Aggregate(func, draw(_TYPES), prop, within)  # type: ignore[arg-type]
+
+
+@given(_aggregates(), st.lists(st.sampled_from(("", " ", "  ")), min_size=4, max_size=4))
+@settings(max_examples=150)
+def test_every_spelling_of_an_aggregate_is_one_key(aggregate: Aggregate, spaces: list[str]) -> None:
+    canonical = pretty(aggregate)
+    spaced = canonical.replace("(", "(" + spaces[0], 1).replace(", ", spaces[1] + "," + spaces[2])
+    spaced = spaces[3] + spaced.replace(")", spaces[3] + ")")
+    assert history_key(aggregate.key) == history_key(spaced) == canonical
+    assert history_aggregate(spaced) == aggregate
 
 
 def test_a_template_reads_a_history_value_spelled_either_way(db: Database, tmp_path: Path) -> None:
