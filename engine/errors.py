@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
 
 
 class RapportError(Exception):
@@ -18,19 +21,30 @@ class RapportError(Exception):
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong in an input file, at a place a marketer can jump to."""
+    """One thing wrong in an input file, at a place a marketer can jump to.
+
+    An error makes the input unusable (exit 1); a warning is a likely mistake that the
+    input still works with (a typo in an event type that no data has yet), printed as
+    `FILE:LINE:COL: warning: message` and never changing the exit code.
+    """
 
     file: str
     line: int
     col: int
     message: str
+    severity: Severity = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def __str__(self) -> str:
+        text = f"warning: {self.message}" if self.severity == "warning" else self.message
         if self.line <= 0:
-            return f"{self.file}: {self.message}"
+            return f"{self.file}: {text}"
         if self.col <= 0:
-            return f"{self.file}:{self.line}: {self.message}"
-        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+            return f"{self.file}:{self.line}: {text}"
+        return f"{self.file}:{self.line}:{self.col}: {text}"
 
 
 class InvalidInput(RapportError):

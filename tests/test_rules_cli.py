@@ -51,6 +51,7 @@ def test_validate_json_format_for_editors(run_cli: RunCli) -> None:
             "line": 9,
             "col": 5,
             "message": "'aftr' is not a key of a step; did you mean 'after'?",
+            "severity": "error",
         }
     ]
     code, out, _ = run_cli("validate", "--format", "json", cwd=ROOT)

@@ -1,7 +1,7 @@
 """Facts for the matcher: per customer, the customer, the trigger event and the aggregates.
 
-Only the aggregates the strategy's conditions name are computed (count, sum, days_since,
-last), once per customer per evaluation. Trigger conditions (`where`, `when`) go to the
+Only the aggregates the strategy's conditions and templates name are computed (count, sum,
+days_since, last), once per customer per evaluation. Trigger conditions (`where`, `when`) go to the
 matcher (durable_rules) in one call per batch; a step's `when` is checked with the
 reference evaluator of the same AST when the step is due — which steps are due is known
 only while the enrolment state machine runs, and it is rare enough not to need a second
@@ -10,18 +10,18 @@ matcher round.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from engine.conditions import Facts, HistoryEvent, aggregates_of, compute_aggregates, evaluate
+from engine.conditions import Aggregate, Facts, HistoryEvent, compute_aggregates, evaluate
 from engine.evaluation.records import CustomerHistory, EnrolmentRecord
 from engine.evaluation.triggers import TriggerPlan
 from engine.facts.model import EventFacts
 from engine.matcher import Matcher, MatchRequest, make_matcher
-from engine.strategy.model import Cadence, ConditionKey, Step
+from engine.strategy.model import Cadence, ConditionKey, Step, condition_aggregates
 
 
 @dataclass(frozen=True)
@@ -75,16 +75,17 @@ class ConditionSet:
     aggregates: tuple[Any, ...]
 
     @classmethod
-    def of(cls, cadences: Sequence[Cadence]) -> ConditionSet:
+    def of(
+        cls, cadences: Sequence[Cadence], *, templates: Iterable[Aggregate] = ()
+    ) -> ConditionSet:
+        """`templates`: the history values the templates name, computed with the conditions'."""
         triggers = {
             ConditionKey(cadence.name): condition.expr
             for cadence in cadences
             if (condition := cadence.trigger_condition) is not None
         }
-        exprs = list(triggers.values()) + [
-            step.when.expr for c in cadences for step in c.steps if step.when is not None
-        ]
-        needed = {aggregate.key: aggregate for expr in exprs for aggregate in aggregates_of(expr)}
+        wanted = condition_aggregates(list(cadences)) | frozenset(templates)
+        needed = {aggregate.key: aggregate for aggregate in wanted}
         return cls(
             make_matcher({key.name: expr for key, expr in triggers.items()}),
             {key.name: key for key in triggers},

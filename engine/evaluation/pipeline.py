@@ -36,7 +36,7 @@ from engine.ledger.decisions import Reason
 from engine.ledger.sinks import Sink
 from engine.messages import TemplateLibrary
 from engine.policy.holdout import holdout_group
-from engine.strategy.model import Cadence, Strategy
+from engine.strategy.model import Cadence, Strategy, templates_of
 
 # The cadence column of an "evaluation_error" decision: the failure is the customer's,
 # before or across cadences, not one cadence's.
@@ -111,7 +111,10 @@ def build_evaluation(
         cadences=cadences,
         go_lives=go_lives,
         launches=launches,
-        conditions=ConditionSet.of(cadences),
+        # raises InvalidInput for a broken template: the run refuses to start
+        conditions=ConditionSet.of(
+            cadences, templates=library.history_needs(templates_of(cadences))
+        ),
         messages=MessageSetup(settings, library, brand),
     )
 

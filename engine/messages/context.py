@@ -4,6 +4,20 @@ Templates are written by marketers and rendered in a sandbox; handing them live 
 would hand them methods, lazy loads and the database session. So `MessageContext.build`
 copies what a message needs into `Record`s (dicts that remember their path, for error
 messages such as "customer.city is missing"), tuples, strings, numbers and datetimes.
+
+Run, preview, explain, simulate and `rapport validate` all build a message's context here,
+so a template sees the same names whichever command renders it.
+
+History values, for template authors: `history["…"]` holds the value of one history
+function, written exactly as in a condition — `history["count(purchase)"]`,
+`history["sum(purchase.amount, 365d)"]`, `history["days_since(purchase)"]`,
+`history["last(purchase.product)"]`. Spaces do not matter
+(`history["sum(purchase.amount,365d)"]` is the same value); the canonical spelling is the
+condition printer's (`history_key`). Every history function a template names is computed
+for it, whether or not a condition uses it. `days_since` and `last` are null when the
+customer never had such an event; write `history["days_since(purchase)"]|default(0)`.
+The key must be written out (a literal string), so Rapport can see which values to compute.
+See docs/templates.md.
 """
 
 from __future__ import annotations
@@ -13,16 +27,57 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine import clock
+from engine.conditions import Aggregate, ConditionError, parse_condition, pretty
 from engine.zones import UnknownTimeZone, zone
 
 VARIABLES = ("customer", "event", "cadence", "step", "brand", "history", "now")
 
 _CUSTOMER_FIELDS = ("id", "handle", "name", "timezone", "kind")
 _EVENT_FIELDS = ("type", "occurred_at")
+
+
+HISTORY_EXAMPLE = 'history["count(purchase)"]'
+
+
+def spelling(aggregate: Aggregate) -> str:
+    """The canonical key of a history value: the aggregate as the condition printer writes it."""
+    return pretty(aggregate)
+
+
+def history_aggregate(written: str) -> Aggregate:
+    """The aggregate a `history["…"]` key names, however it is spaced; ValueError if none."""
+    aggregate = _parse_key(written)
+    if isinstance(aggregate, str):
+        raise ValueError(aggregate)
+    return aggregate
+
+
+def history_key(written: str | Aggregate) -> str:
+    """The canonical spelling of a key written in a template, a condition or Aggregate.key."""
+    if isinstance(written, Aggregate):
+        return spelling(written)
+    return spelling(history_aggregate(written))
+
+
+@lru_cache(maxsize=4096)  # asked once per value per message at runtime: parse each text once
+def _parse_key(written: str) -> Aggregate | str:
+    try:
+        expr = parse_condition(written)
+    except ConditionError as error:
+        if "(" in written:  # meant as a function: the parser says what is wrong with it
+            return f"history[{written!r}]: {error.reason} (write e.g. {HISTORY_EXAMPLE})"
+        expr = None
+    if not isinstance(expr, Aggregate):
+        return (
+            f"history[{written!r}] is not a history function"
+            f" (write one as in a condition, e.g. {HISTORY_EXAMPLE})"
+        )
+    return expr
 
 
 class Record(dict[str, Any]):
@@ -82,6 +137,17 @@ def _as_mapping(source: Any) -> Mapping[str, Any]:
     return dict(vars(source))
 
 
+def _history(values: Mapping[Any, Any] | None) -> dict[str, Any]:
+    """History values under their canonical keys; a key that names no aggregate stays as is."""
+    keyed: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        try:
+            keyed[history_key(key)] = value
+        except ValueError:
+            keyed[str(key)] = value
+    return keyed
+
+
 def _customer(source: Any, tz: ZoneInfo) -> Record:
     attributes = plain(_field(source, "attributes") or {}, "customer.attributes", tz)
     record = Record("customer", attributes)
@@ -99,7 +165,12 @@ def _customer(source: Any, tz: ZoneInfo) -> Record:
 def _event(source: Any, tz: ZoneInfo) -> Record | None:
     if source is None:
         return None
-    properties = plain(_field(source, "properties") or {}, "event.properties", tz)
+    raw = _field(source, "properties")
+    if raw is None and isinstance(source, Mapping):
+        # the evaluation's flat shape ({**properties, type, occurred_at, ordinal}): the same
+        # template reads event.amount and event.properties.amount whichever shape came in
+        raw = {k: v for k, v in source.items() if k not in (*_EVENT_FIELDS, "ordinal")}
+    properties = plain(raw or {}, "event.properties", tz)
     record = Record("event", properties)
     for name in _EVENT_FIELDS:
         record[name] = plain(_field(source, name), f"event.{name}", tz)
@@ -132,7 +203,7 @@ class MessageContext:
         cadence: str,
         step: str,
         brand: Mapping[str, Any] | Any = None,
-        history: Mapping[str, Any] | None = None,
+        history: Mapping[str, Any] | Mapping[Aggregate, Any] | None = None,
         now_utc: datetime | None = None,
         default_timezone: str = "UTC",
     ) -> MessageContext:
@@ -145,7 +216,7 @@ class MessageContext:
             cadence=cadence,
             step=step,
             brand=plain(brand_data, "brand", tz),
-            history=plain(history or {}, "history", tz),
+            history=plain(_history(history), "history", tz),
             now=clock.as_utc(now_utc or clock.now()).astimezone(tz),
         )
 

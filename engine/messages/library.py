@@ -3,21 +3,35 @@
 Templates are found by name inside the folder only. A name is a relative path without
 `..`; after following links the file must still be inside the folder. Errors name the
 template and line the way every Rapport error does: `templates/thanks.j2:3: reason`.
+
+A template's `history["…"]` keys are read from its syntax tree before anything renders:
+the evaluation computes exactly those history values (besides the conditions' ones), and
+a key spelled with other spaces than the canonical one is served under that spelling too
+(engine/messages/context.py documents the spelling).
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jinja2 import BaseLoader, Environment, Template, TemplateNotFound, meta, nodes
 from jinja2.exceptions import TemplateSyntaxError
 
-from engine.errors import Problem, RapportError
+from engine.conditions import Aggregate
+from engine.errors import InvalidInput, Problem, RapportError
 from engine.messages import budget
-from engine.messages.context import VARIABLES, MessageContext
+from engine.messages.context import (
+    HISTORY_EXAMPLE,
+    VARIABLES,
+    MessageContext,
+    Record,
+    history_aggregate,
+    spelling,
+)
 from engine.messages.sandbox import (
     FORBIDDEN_NAMES,
     MessageEnvironment,
@@ -80,8 +94,25 @@ class FolderLoader(BaseLoader):
                 template, f"template is {size} bytes; the limit is {MAX_TEMPLATE_BYTES}"
             )
         mtime = path.stat().st_mtime_ns
-        source = path.read_text(encoding="utf-8")
+        try:
+            source = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise _RefusedName(template, "not UTF-8 text; save it as UTF-8") from None
         return source, str(path), lambda: path.exists() and path.stat().st_mtime_ns == mtime
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """What a template's source says before rendering: its problems and history keys."""
+
+    problems: tuple[Problem, ...]
+    history: tuple[tuple[int, str, Aggregate], ...] = ()  # (line, key as written, aggregate)
+    customer: tuple[tuple[int, str], ...] = ()  # (line, name) of each customer.<name> read
+
+
+# (folder, name, mtime, size) → analysis, shared by the libraries of one process
+_ANALYSES: dict[tuple[Any, ...], _Analysis] = {}
+_MAX_ANALYSES = 1024
 
 
 class TemplateLibrary:
@@ -120,22 +151,79 @@ class TemplateLibrary:
 
     def check(self, name: str) -> list[Problem]:
         """Syntax, refused constructs, unknown filters/tests, unknown variables. All of them."""
+        return list(self._analysis(name).problems)
+
+    def history_keys(self, name: str) -> dict[str, Aggregate]:
+        """The history values a template names: {key as written: aggregate}. A template
+        that cannot be read or parsed names none (`check` reports it)."""
+        return {written: aggregate for _, written, aggregate in self._analysis(name).history}
+
+    def history_lines(self, name: str) -> list[tuple[int, str, Aggregate]]:
+        """(line, key as written, aggregate) for each `history["…"]` of a template."""
+        return list(self._analysis(name).history)
+
+    def customer_reads(self, name: str) -> list[tuple[int, str]]:
+        """(line, name) for each `customer.<name>` (or `customer["name"]`) a template reads."""
+        return list(self._analysis(name).customer)
+
+    def _analysis(self, name: str) -> _Analysis:
+        """Checked once per file version: every evaluation (a simulation runs hundreds)
+        asks again, and a template changes far less often than it is asked about."""
+        try:
+            stat = resolve(self.folder, name).stat()
+            version: tuple[Any, ...] | None = (
+                str(self.folder.resolve()),
+                name,
+                stat.st_mtime_ns,
+                stat.st_size,
+            )
+        except (TemplateNotFound, OSError):
+            version = None
+        if version is not None and version in _ANALYSES:
+            return _ANALYSES[version]
+        analysis = self._analyse(name)
+        if version is not None:
+            if len(_ANALYSES) >= _MAX_ANALYSES:
+                _ANALYSES.clear()
+            _ANALYSES[version] = analysis
+        return analysis
+
+    def _analyse(self, name: str) -> _Analysis:
         try:
             source, filename, _ = self.environment.loader.get_source(self.environment, name)  # type: ignore[union-attr]
             raw = self.environment.parse_unguarded(source, name, filename)
         except TemplateNotFound as err:
-            return [self._error(name, 0, str(err.message)).problem]
+            return _Analysis((self._error(name, 0, str(err.message)).problem,))
         except TemplateSyntaxError as err:
-            return [self._error(name, err.lineno, err.message or "syntax error").problem]
+            return _Analysis(
+                (self._error(name, err.lineno, err.message or "syntax error").problem,)
+            )
         except (RecursionError, MemoryError):
-            return [self._error(name, 0, "the template is nested too deeply").problem]
-        found = _static_problems(self.environment, raw)
+            return _Analysis((self._error(name, 0, "the template is nested too deeply").problem,))
+        found = _static_problems(self.environment, raw) + _history_key_problems(raw)
         if not found:
             try:
                 self.environment.compile(source, name, filename)
             except TemplateSyntaxError as err:
                 found.append((err.lineno, err.message or "syntax error"))
-        return sorted({self._error(name, line, message).problem for line, message in found})
+        problems = sorted({self._error(name, line, message).problem for line, message in found})
+        keys = []
+        for line, written in _history_keys(raw):
+            try:
+                keys.append((line, written, history_aggregate(written)))
+            except ValueError:
+                continue
+        return _Analysis(tuple(problems), tuple(keys), tuple(_customer_reads(raw)))
+
+    def history_needs(self, names: Iterable[str]) -> frozenset[Aggregate]:
+        """The history values these templates name, or InvalidInput with every problem of
+        them: a broken template is the project's problem, found before any customer is
+        evaluated, never one customer's evaluation error."""
+        names = sorted(set(names))
+        problems = [problem for name in names for problem in self.check(name)]
+        if problems:
+            raise InvalidInput(problems)
+        return frozenset(a for name in names for a in self.history_keys(name).values())
 
     def template(self, name: str) -> Template:
         try:
@@ -154,7 +242,7 @@ class TemplateLibrary:
         size = 0
         try:
             with budget.budget():
-                stream = template.generate(context.variables())
+                stream = template.generate(self._variables(name, context))
                 assert isinstance(stream, Generator)
                 try:
                     for piece in stream:
@@ -175,6 +263,75 @@ class TemplateLibrary:
         except Exception as err:  # every render failure is the template's, reported with its line
             raise self._error(name, _template_line(err, template), _reason(err)) from None
         return "".join(pieces).strip()
+
+    def _variables(self, name: str, context: MessageContext) -> dict[str, Any]:
+        """The context's names, with history values also under the template's own spelling."""
+        variables = context.variables()
+        history = context.history
+        aliases = {
+            written: history[key]
+            for written, aggregate in self.history_keys(name).items()
+            if written not in history and (key := spelling(aggregate)) in history
+        }
+        if aliases:
+            variables["history"] = Record("history", {**history, **aliases})
+        return variables
+
+
+def _history_keys(tree: nodes.Template) -> list[tuple[int, str]]:
+    """(line, key) for every `history["…"]` with a written-out key."""
+    return [
+        (node.lineno, node.arg.value)
+        for node in tree.find_all(nodes.Getitem)
+        if _is_history(node.node)
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, str)
+    ]
+
+
+def _is_history(node: nodes.Node) -> bool:
+    return _is_variable(node, "history")
+
+
+def _is_variable(node: nodes.Node, name: str) -> bool:
+    return isinstance(node, nodes.Name) and node.name == name and node.ctx == "load"
+
+
+def _customer_reads(tree: nodes.Template) -> list[tuple[int, str]]:
+    found = {
+        (node.lineno, node.attr)
+        for node in tree.find_all(nodes.Getattr)
+        if _is_variable(node.node, "customer")
+    }
+    found |= {
+        (node.lineno, node.arg.value)
+        for node in tree.find_all(nodes.Getitem)
+        if _is_variable(node.node, "customer")
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, str)
+    }
+    return sorted(found)
+
+
+def _history_key_problems(tree: nodes.Template) -> list[tuple[int, str]]:
+    found = []
+    for line, written in _history_keys(tree):
+        try:
+            history_aggregate(written)
+        except ValueError as exc:
+            found.append((line, str(exc)))
+    for node in tree.find_all(nodes.Getitem):
+        if _is_history(node.node) and not (
+            isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str)
+        ):
+            found.append(
+                (
+                    node.lineno,
+                    "write the history key out, e.g. "
+                    f"{HISTORY_EXAMPLE}: Rapport computes the values a template names",
+                )
+            )
+    return found
 
 
 def _reason(err: BaseException) -> str:

@@ -8,8 +8,10 @@ plain one. Further customers mix those traits deterministically from `seed`.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from engine.conditions import HistoryEvent
 
 _LONG_NAME = (
     "Bartholomew-Maximilian Alexander Friedrich Wolfeschlegelsteinhausenbergerdorff"
@@ -125,3 +127,22 @@ def sample_history() -> dict[str, Any]:
         "sum(purchase.amount)": 312.4,
         "last(purchase.product)": "trail shoes",
     }
+
+
+def sample_events() -> list[HistoryEvent]:
+    """A history for the built-in samples, so validate computes every history value a
+    template names the way a run does (engine/conditions/history.py), as of SAMPLE_NOW."""
+    day = timedelta(days=1)
+    last = datetime(2025, 10, 22, 12, 0, tzinfo=UTC)  # 143 days before SAMPLE_NOW
+    purchases = [
+        (last - 300 * day, 79.9, "pour-over kettle"),
+        (last - 120 * day, 120.0, "espresso beans, 1 kg"),
+        (last, 112.5, "trail shoes"),
+    ]
+    events = [
+        HistoryEvent("purchase", at, {"amount": amount, "currency": "USD", "product": product})
+        for at, amount, product in purchases
+    ]
+    events.insert(2, HistoryEvent("mention", last - 30 * day, {"text": "@brand love it"}))
+    events.append(HistoryEvent("reply", last + 2 * day, {"text": "thanks!"}))
+    return events

@@ -21,6 +21,7 @@ from engine.strategy.compile import compile_cadence
 from engine.strategy.condition_text import compile_conditions
 from engine.strategy.model import Cadence, Strategy
 from engine.strategy.schema import CADENCE_SCHEMA
+from engine.strategy.vocabulary import Vocabulary, vocabulary_warnings
 from engine.strategy.xrules import x_rule_problems
 from engine.yamlpos import Document, load_document
 
@@ -150,8 +151,10 @@ def validate_files(
     *,
     templates_dir: Path | None = None,
     paths: Sequence[Path] | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[Strategy | None, list[Problem]]:
-    """Every problem of the rule files (never raises for bad input), and the Strategy if none."""
+    """Every problem of the rule files (never raises for bad input), and the Strategy if no
+    error. With a `vocabulary`, unknown event types and attributes are warnings too."""
     files, problems = rule_files(rules_dir, paths)
     checked: list[_Checked] = []
     for path in files:
@@ -161,13 +164,21 @@ def validate_files(
     problems += _duplicate_names(checked)
     if templates_dir is not None:
         problems += _missing_templates(checked, templates_dir)
-    if problems:
-        return None, sorted(set(problems))
+    if vocabulary is not None:
+        problems += [
+            warning
+            for item in checked
+            if item.doc is not None
+            for warning in vocabulary_warnings(item.doc, vocabulary)
+        ]
+    problems = sorted(set(problems))
+    if any(problem.is_error for problem in problems):
+        return None, problems
     cadences = sorted(
         (item.cadence for item in checked if item.cadence is not None),
         key=lambda c: (-c.priority, c.name),
     )
-    return Strategy(tuple(cadences), version_hash(checked)), []
+    return Strategy(tuple(cadences), version_hash(checked)), problems
 
 
 def load_strategy(

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from engine.cap import Cap
-from engine.conditions.ast import Expr
+from engine.conditions.ast import Aggregate, Expr, aggregates_of
 from engine.ledger.states import Channel
 
 Audience = Literal["customers", "prospects", "everyone"]
@@ -153,11 +153,23 @@ class Strategy:
 
     def templates(self) -> tuple[str, ...]:
         """Every template file the strategy names (variants and fallbacks too), sorted."""
-        names = {
-            name
-            for cadence in self.cadences
-            for step in cadence.steps
-            for name in (*(t for _, t in step.templates), step.fallback)
-            if name is not None
-        }
-        return tuple(sorted(names))
+        return templates_of(self.cadences)
+
+
+def templates_of(cadences: tuple[Cadence, ...] | list[Cadence]) -> tuple[str, ...]:
+    """Every template file these cadences name (variants and fallbacks too), sorted."""
+    names = {
+        name
+        for cadence in cadences
+        for step in cadence.steps
+        for name in (*(t for _, t in step.templates), step.fallback)
+        if name is not None
+    }
+    return tuple(sorted(names))
+
+
+def condition_aggregates(cadences: tuple[Cadence, ...] | list[Cadence]) -> frozenset[Aggregate]:
+    """The history values the cadences' conditions (trigger and steps' `when`) read."""
+    exprs = [c.trigger_condition.expr for c in cadences if c.trigger_condition is not None]
+    exprs += [step.when.expr for c in cadences for step in c.steps if step.when is not None]
+    return frozenset(aggregate for expr in exprs for aggregate in aggregates_of(expr))
