@@ -25,8 +25,8 @@ def parse_duration(text: object) -> timedelta:
         raise ValueError(f"{text!r} is not a duration ({DURATION_HINT})")
     try:
         return timedelta(seconds=int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
-    except OverflowError:  # beyond timedelta's 999999999 days: a typo, not a duration
-        raise ValueError(f"{text!r} is not a duration ({DURATION_HINT})") from None
+    except OverflowError:  # beyond timedelta's 999999999 days: well formed, but far too long
+        raise ValueError(f"{text!r} is too long ({MAX_DURATION_HINT})") from None
 
 
 def format_duration(delta: timedelta) -> str:
