@@ -74,7 +74,7 @@ def _trim_word(word: str) -> str:
 
 
 def _given_part(name: str) -> str:
-    """"Smith, John" is a list's family-name-first order: greet the part after the comma,
+    """ "Smith, John" is a list's family-name-first order: greet the part after the comma,
     unless that part is a suffix ("John Smith, Jr.") or empty."""
     family, comma, rest = name.partition(",")
     if not comma:
