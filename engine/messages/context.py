@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine import clock
+from engine.durations import Duration, format_duration
 from engine.zones import UnknownTimeZone, zone
 
 VARIABLES = ("customer", "event", "cadence", "step", "brand", "history", "now")
@@ -48,6 +49,8 @@ def plain(value: Any, path: str, tz: ZoneInfo | None = None) -> Any:
         return aware.astimezone(tz) if tz is not None else aware
     if isinstance(value, date | time):
         return value
+    if isinstance(value, timedelta):  # str() would say "1 day, 0:00:00"
+        return str(value) if isinstance(value, Duration) else format_duration(value)
     if isinstance(value, Mapping):
         return Record(path, {str(k): plain(v, f"{path}.{k}", tz) for k, v in value.items()})
     if isinstance(value, list | tuple | set | frozenset):
