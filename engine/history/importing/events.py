@@ -227,8 +227,17 @@ _SQLITE_INSERT = (
 )
 
 
-def _stored(session: Session, source: str, ids: set[str]) -> dict[str, Stored]:
+def _stored(db: Database, session: Session, source: str, ids: set[str]) -> dict[str, Stored]:
     """The batch's ids already in the database, with what they say."""
+    if db.is_sqlite:  # raw text, compared without decoding (see conflicts.Raw)
+        marks = ",".join("?" * len(ids))
+        found = session.connection().exec_driver_sql(
+            "SELECT e.id, e.customer_id, c.external_id, e.type, e.occurred_at, e.properties,"
+            " e.external_id FROM events e JOIN customers c ON c.id = e.customer_id"
+            f" WHERE e.source = ? AND e.external_id IN ({marks})",
+            (source, *ids),
+        )
+        return {r[6]: Stored(r[0], raw=(r[1], r[2], r[3], r[4], r[5], r[6])) for r in found}
     rows = session.execute(
         select(
             EVENTS.c.id,
@@ -242,9 +251,7 @@ def _stored(session: Session, source: str, ids: set[str]) -> dict[str, Stored]:
         .join(CUSTOMERS, CUSTOMERS.c.id == EVENTS.c.customer_id)
         .where(EVENTS.c.source == source, EVENTS.c.external_id.in_(ids))
     )
-    return {
-        row[6]: Stored(row[0], (row[1], row[2], row[3], row[4], row[5], row[6])) for row in rows
-    }
+    return {r[6]: Stored(r[0], row=(r[1], r[2], r[3], r[4], r[5], r[6])) for r in rows}
 
 
 @dataclass
@@ -262,28 +269,27 @@ def _plan(
     for line, row in batch:
         event_id = row[5]
         earlier = plan.inserts.get(event_id)
-        known = stored.get(event_id)
-        before = earlier if earlier is not None else (known.row if known else None)
-        if before is None:
+        known = stored.get(event_id) if earlier is None else None
+        if earlier is None and known is None:
             plan.inserts[event_id] = row
             continue
-        changed = differences(before, row)
-        if not changed:
+        if earlier == row or (known is not None and known.same_as(row)):
             summary.unchanged += 1
-        elif not update:
+            continue
+        before = earlier if earlier is not None else known.decoded()  # type: ignore[union-attr]
+        if not update:
             summary.reject(
                 line,
-                f"id {event_id!r} already imported with different content ({changed});"
-                " kept the first (use --update to replace it)",
+                f"id {event_id!r} already imported with different content"
+                f" ({differences(before, row)}); kept the first (use --update to replace it)",
             )
-        elif earlier is not None:
+        elif known is None:
             plan.inserts[event_id] = row  # replaced before it was ever stored
             summary.updated += 1
         else:
-            assert known is not None
             plan.replaces[known.id] = row
-            stored[event_id] = Stored(known.id, row)
-            summary.changed_customers.update((known.row[0], row[0]))
+            stored[event_id] = Stored(known.id, row=row)
+            summary.changed_customers.update((before[0], row[0]))
             summary.updated += 1
     return plan
 
@@ -295,7 +301,7 @@ def _write(
     with db.write() as session:
         # Read under the write lock, so concurrent importers never share a seq.
         top = session.execute(select(func.max(EVENTS.c.seq))).scalar() or 0
-        stored = _stored(session, source, {row[5] for _, row in batch})
+        stored = _stored(db, session, source, {row[5] for _, row in batch})
         plan = _plan(batch, stored, summary, update=update)
         inserted = _insert(db, session, list(plan.inserts.values()), source, top)
         summary.inserted += inserted
