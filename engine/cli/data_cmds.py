@@ -79,6 +79,13 @@ def import_customers_cmd(file: str) -> None:
     A customer already stored keeps what the file does not mention: only the file's
     columns are updated (an empty cell clears that column or attribute); other
     attributes are kept. In JSONL, a row's keys are its columns (null = not given).
+    An id that comes twice in one file is reported and its first row kept; a file of
+    events (columns type and occurred_at) is refused.
+
+    \b
+    Examples:
+      rapport import customers customers.csv
+      rapport import customers crm_export.jsonl
     """
     from engine.history.importing import import_customers
 
