@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from engine.history.changes import customers_changed_since
@@ -285,3 +287,34 @@ def test_a_few_errors_of_one_kind_are_each_listed(tmp_path: Path, run_cli: RunCl
     write(tmp_path, "e.csv", EVENTS_HEADER + "".join(lines))
     _, _, err = run_cli("import", "events", "e.csv")
     assert [line.split(":")[1] for line in err.splitlines()] == ["2", "3", "4"]
+
+
+_values = st.one_of(
+    st.integers(-(10**15), 10**15),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+    st.booleans(),
+)
+_ids = iter(range(10**9))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(props=st.dictionaries(st.sampled_from(["a", "b", "c_x", "é"]), _values, max_size=4))
+def test_a_reimport_in_any_key_order_is_unchanged_and_any_change_a_conflict(
+    known: Database, tmp_path: Path, props: dict[str, object]
+) -> None:
+    """The fast comparison (stored text) and the exact one (decoded) agree."""
+    event_id = f"P{next(_ids)}"
+    row = {"id": event_id, "customer_id": "7", "type": "t", "occurred_at": "2026-03-01"}
+    first = write(tmp_path, "p.jsonl", json.dumps(row | {"properties": props}) + "\n")
+    assert import_events(known, first).inserted == 1
+    backwards = dict(reversed(props.items()))
+    again = write(tmp_path, "q.jsonl", json.dumps(row | {"properties": backwards}) + "\n")
+    summary = import_events(known, again)
+    assert (summary.unchanged, summary.rejected) == (1, 0)
+    changed = write(tmp_path, "r.jsonl", json.dumps(row | {"properties": props | {"z": 1}}) + "\n")
+    summary = import_events(known, changed)
+    assert summary.rejected == 1
+    assert "z (none) → 1" in summary.problems[0].message
