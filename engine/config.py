@@ -301,6 +301,39 @@ def _duration_problems(doc: Document) -> list[Problem]:
     return problems
 
 
+def _window_problems(doc: Document, quiet: Any) -> list[Problem]:
+    """A window that starts where it ends is empty: a typo, since no one configures a
+    quiet time that never applies (absent quiet_hours already means none)."""
+    if not isinstance(quiet, str) or not re.fullmatch(_QUIET_HOURS, quiet):
+        return []
+    start, end = quiet.split("-")
+    if start != end:
+        return []
+    return [
+        doc.problem(
+            ("policy", "quiet_hours"),
+            f"policy.quiet_hours: {quiet!r} starts and ends at the same time, an empty window"
+            " that never applies (remove quiet_hours for none, or give a window such as"
+            " 21:00-09:00)",
+        )
+    ]
+
+
+def _cap_problems(doc: Document, caps: Any) -> list[Problem]:
+    """`max: 0` would silently stop every message; pausing is the way to do that."""
+    problems = []
+    for i, cap in enumerate(caps if isinstance(caps, list) else []):
+        if isinstance(cap, dict) and cap.get("max") == 0 and cap.get("max") is not False:
+            problems.append(
+                doc.problem(
+                    ("policy", "caps", i, "max"),
+                    f"policy.caps[{i}].max: 0 would forbid every message (use at least 1;"
+                    " to stop sending, pause it or remove the cadences)",
+                )
+            )
+    return problems
+
+
 def _semantic_problems(doc: Document) -> list[Problem]:
     """What the schema cannot say: real time zones, real clock times, sane percentages."""
     data, problems = doc.data, []
@@ -325,6 +358,7 @@ def _semantic_problems(doc: Document) -> list[Problem]:
                     "has an impossible time (hours 00-23, minutes 00-59)",
                 )
             )
+    problems += _window_problems(doc, quiet) + _cap_problems(doc, policy.get("caps"))
     if isinstance(policy.get("global_holdout"), str):
         try:
             parse_percent(policy["global_holdout"])

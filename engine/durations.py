@@ -15,6 +15,32 @@ MAX_DURATION = timedelta(days=3650)
 MAX_DURATION_HINT = "use at most 3650d"
 
 
+class Duration(timedelta):
+    """A timedelta that prints as it was written: `1d`, not `1 day, 0:00:00`.
+
+    Every duration a person wrote (rules, config, options) is parsed here, so any message
+    that prints one with str() or an f-string shows the user's own spelling. Arithmetic
+    gives plain timedeltas, and equality and hashing are timedelta's.
+    """
+
+    written: str
+
+    def __new__(cls, written: str, seconds: int) -> Duration:
+        duration = super().__new__(cls, seconds=seconds)
+        duration.written = written
+        return duration
+
+    def __str__(self) -> str:
+        return self.written
+
+    def __format__(self, spec: str) -> str:
+        return format(self.written, spec)
+
+    def __reduce__(self) -> tuple[type[Duration], tuple[str, int]]:
+        # timedelta pickles as (days, seconds, microseconds); keep the spelling for workers.
+        return (Duration, (self.written, int(self.total_seconds())))
+
+
 def is_duration(text: object) -> bool:
     return isinstance(text, str) and _DURATION.fullmatch(text) is not None
 
@@ -24,9 +50,9 @@ def parse_duration(text: object) -> timedelta:
     if not isinstance(text, str) or not (m := _DURATION.fullmatch(text)):
         raise ValueError(f"{text!r} is not a duration ({DURATION_HINT})")
     try:
-        return timedelta(seconds=int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
-    except OverflowError:  # beyond timedelta's 999999999 days: a typo, not a duration
-        raise ValueError(f"{text!r} is not a duration ({DURATION_HINT})") from None
+        return Duration(text, int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+    except OverflowError:  # beyond timedelta's 999999999 days: well formed, but far too long
+        raise ValueError(f"{text!r} is too long ({MAX_DURATION_HINT})") from None
 
 
 def format_duration(delta: timedelta) -> str:

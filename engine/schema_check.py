@@ -72,18 +72,18 @@ def _unknown_keys(schema: dict[str, Any], value: dict[Any, Any], path: Path) -> 
     ]
 
 
-def _enum_message(where: str, value: Any, allowed_values: list[Any]) -> str:
+def _enum_message(where: str, shown: str, word: str, allowed_values: list[Any]) -> str:
     allowed = ", ".join(str(v) for v in allowed_values)
-    close = _did_you_mean(str(value), [str(v) for v in allowed_values])
+    close = _did_you_mean(word, [str(v) for v in allowed_values])
     hint = close if close.startswith(";") else ""
-    return f"{where}: {value!r} is not allowed{hint} (use one of: {allowed})"
+    return f"{where}: {shown} is not allowed{hint} (use one of: {allowed})"
 
 
-def _choice_message(schema: dict[str, Any], where: str, value: Any) -> str | None:
+def _choice_message(schema: dict[str, Any], where: str, value: Any, shown: str) -> str | None:
     hint = schema.get("x-choice") or schema.get("x-hint")
     if hint is None:
         return None
-    return f"{where}: {hint}" if isinstance(value, dict | list) else f"{where}: {value!r} {hint}"
+    return f"{where}: {hint}" if isinstance(value, dict | list) else f"{where}: {shown} {hint}"
 
 
 def _required_message(schema: dict[str, Any], value: Any, needed: list[str], path: Path) -> str:
@@ -93,38 +93,41 @@ def _required_message(schema: dict[str, Any], value: Any, needed: list[str], pat
     return f"{dotted(path)}: {text}" if path else text
 
 
-def _messages(error: jsonschema.ValidationError, path: Path) -> list[Found]:
-    """(where, message, point-at-key) for one schema error."""
+def _messages(error: jsonschema.ValidationError, path: Path, written: str | None) -> list[Found]:
+    """(where, message, point-at-key) for one schema error. `written` is the value's own
+    text when Python's spelling of it would mislead (YAML's `yes` is not `True`)."""
     schema: dict[str, Any] = dict(error.schema) if isinstance(error.schema, Mapping) else {}
     value, kind, where = error.instance, error.validator, dotted(path)
     expected: Any = error.validator_value
     hint = schema.get("x-hint")
+    shown = repr(value) if written is None else f"{written} (read by YAML as {str(value).lower()})"
     if kind == "additionalProperties" and isinstance(value, dict):
         return _unknown_keys(schema, value, path)
     if "propertyNames" in error.relative_schema_path and hint:
-        return [((*path, str(value)), f"{where}: {value!r} {hint}", True)]
+        return [((*path, str(value)), f"{where}: {shown} {hint}", True)]
     if kind == "required":
         return [(path, _required_message(schema, value, expected, path), False)]
     if kind == "enum":
-        return [(path, _enum_message(where, value, expected), False)]
+        word = str(value) if written is None else written
+        return [(path, _enum_message(where, shown, word, expected), False)]
     if kind in ("type", "pattern", "format", "const", "minLength") and hint:
-        return [(path, f"{where}: {value!r} {hint}", False)]
+        return [(path, f"{where}: {shown} {hint}", False)]
     if kind == "type":
-        shown = f"{where}:" if path else where
+        head = f"{where}:" if path else where
         if not isinstance(value, dict | list):
-            shown += f" {value!r}"
-        return [(path, f"{shown} should be {_type_words(expected)}", False)]
+            head += f" {shown}"
+        return [(path, f"{head} should be {_type_words(expected)}", False)]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         low, high = schema.get("minimum"), schema.get("maximum")
         span = f"between {low} and {high}" if low is not None and high is not None else kind
         if low is not None and high is None:
             span = f"of {low} or more"
-        return [(path, f"{where}: {value!r} is out of range (use a number {span})", False)]
+        return [(path, f"{where}: {shown} is out of range (use a number {span})", False)]
     if kind in ("minItems", "minProperties"):
         count = expected
         words = ("item", "items") if kind == "minItems" else ("entry", "entries")
         return [(path, f"{where}: needs at least {count} {words[count != 1]}", False)]
-    if kind in ("oneOf", "anyOf") and (message := _choice_message(schema, where, value)):
+    if kind in ("oneOf", "anyOf") and (message := _choice_message(schema, where, value, shown)):
         return [(path, message, False)]
     return [(path, f"{where}: {error.message}", False)]
 
@@ -159,9 +162,33 @@ def schema_problems(document: Document, schema: dict[str, Any]) -> list[Problem]
             best = jsonschema.exceptions.best_match(error.context or [error])
             error = best if best is not None else error
         path: Path = tuple(error.absolute_path)
-        for where, message, at_key in _messages(error, path):
+        written = _yaml_word(document, path, error.instance)
+        if written is not None and validator.evolve(schema=error.schema).is_valid(written):
+            message = f"{dotted(path)}: {_quote_hint(written, error.instance)}"
+            problems.append(document.problem(path, message))
+            continue
+        for where, message, at_key in _messages(error, path, written):
             problems.append(document.problem(where, message, at_key=at_key))
     return sorted(set(problems))
+
+
+# YAML 1.1 reads these words as booleans; users write them meaning the word.
+_BOOLEAN_WORDS = re.compile(r"(?i:y|yes|n|no|on|off)")
+
+
+def _yaml_word(document: Document, path: Path, value: Any) -> str | None:
+    """The text the user wrote for a boolean value when it was not `true`/`false`."""
+    if not isinstance(value, bool):
+        return None
+    span = document.positions.spans.get(path)
+    if span is None:
+        return None
+    text = document.text[span[0] : span[1]]
+    return text if _BOOLEAN_WORDS.fullmatch(text) else None
+
+
+def _quote_hint(written: str, value: bool) -> str:
+    return f"{written} is read by YAML as {str(value).lower()}; put it in quotes ('{written}')"
 
 
 def _has_hint(schema: Any) -> bool:

@@ -69,6 +69,35 @@ def test_missing_database_driver_names_the_extra(run_cli: RunCli) -> None:
     assert err.startswith("error:")
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "mysql://x@127.0.0.1/x",
+            "error: the database driver 'MySQLdb' for mysql is not installed (Rapport stores"
+            " its data in SQLite or PostgreSQL: use sqlite:///path/to/rapport.db or"
+            " postgresql+psycopg://user@host/db)",
+        ),
+        (
+            "mysql+nosuchdriver://x@127.0.0.1/x",
+            "error: the database URL names 'mysql+nosuchdriver', which Rapport cannot use"
+            " (Rapport stores its data in SQLite or PostgreSQL: use sqlite:///path/to/rapport.db"
+            " or postgresql+psycopg://user@host/db)",
+        ),
+        (
+            "postgresql+pg8000://x@127.0.0.1/x",
+            "error: the database driver 'pg8000' for postgresql+pg8000 is not installed"
+            " (use postgresql+psycopg://… and pip install 'rapport[postgres]')",
+        ),
+    ],
+)
+def test_only_a_postgresql_url_gets_the_postgresql_hint(
+    run_cli: RunCli, url: str, message: str
+) -> None:
+    code, _, err = run_cli("db", "upgrade", env={"RAPPORT_DATABASE_URL": url})
+    assert (code, err.strip()) == (1, message)
+
+
 def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
     """They race to create the tables; BEGIN IMMEDIATE makes the others wait, not fail."""
     url = f"sqlite:///{tmp_path / 'fresh.db'}"

@@ -68,9 +68,27 @@ def test_durations_that_would_stall_or_overflow_are_problems(tmp_path: Path) -> 
     )
     assert problems_of(tmp_path, text) == [
         "config.yaml:2:24: policy.caps[0].per: '0d' is too short (use at least 1s)",
-        "config.yaml:3:12: policy.min_gap: '99999999999999w' is not a duration"
-        " (use a whole number and a unit, e.g. 45s, 30m, 12h, 2d, 3w)",
+        "config.yaml:3:12: policy.min_gap: '99999999999999w' is too long (use at most 3650d)",
         "config.yaml:4:20: policy.complaint_block: '1000000w' is too long (use at most 3650d)",
         "config.yaml:5:28: schedule.evaluate_every: '0s' is too short (use at least 1s)",
         "config.yaml:5:47: schedule.deliver_every: '0m' is too short (use at least 1s)",
+    ]
+
+
+def test_an_empty_quiet_window_and_a_cap_of_zero_are_refused_with_a_reason(
+    tmp_path: Path,
+) -> None:
+    text = 'policy:\n  quiet_hours: "21:00-21:00"\n  caps: [{max: 0, per: 1d}, {max: 2, per: 7d}]\n'
+    assert problems_of(tmp_path, text) == [
+        "config.yaml:2:16: policy.quiet_hours: '21:00-21:00' starts and ends at the same time,"
+        " an empty window that never applies (remove quiet_hours for none, or give a"
+        " window such as 21:00-09:00)",
+        "config.yaml:3:16: policy.caps[0].max: 0 would forbid every message (use at least 1;"
+        " to stop sending, pause it or remove the cadences)",
+    ]
+
+
+def test_a_duration_too_large_for_the_calendar_is_too_long(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "policy:\n  min_gap: 99999999999999w\n") == [
+        "config.yaml:2:12: policy.min_gap: '99999999999999w' is too long (use at most 3650d)"
     ]

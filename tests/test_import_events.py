@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from engine.errors import InvalidInput
 from engine.history.db import Database
 from engine.history.importing import import_customers, import_events
-from engine.history.importing.values import parse_cell
+from engine.history.importing.values import RowError, parse_cell
 from engine.history.models import Event
 
 CUSTOMERS = "id,handle,name,timezone\n0042,@Alice,Alice,Europe/Paris\n7,bob,Bob,\n"
@@ -199,7 +200,11 @@ def test_rows_read_back_through_the_models_equal_what_was_written(
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(alphabet="0123456789.-e", min_size=1, max_size=22))
 def test_numbers_are_parsed_only_when_nothing_is_lost(text: str) -> None:
-    value = parse_cell("x", text)
+    try:
+        value = parse_cell("x", text)
+    except RowError:  # an exponent past a float's range: not a finite number
+        assert "e" in text and not math.isfinite(float(text))
+        return
     if isinstance(value, int):
         assert str(value) == text and len(text.lstrip("-")) <= 15
     elif isinstance(value, float):

@@ -79,6 +79,14 @@ def test_opt_out_returns_the_configured_spelling_and_ignores_blank_words() -> No
     assert opt_out_word_in("axb", ["a.b"]) is None
 
 
+def test_opt_out_words_match_after_nfkc_folding() -> None:
+    """A full-width STOP (CJK keyboards) is a stop; so is a configured full-width word."""
+    assert opt_out_word_in("ＳＴＯＰ", WORDS) == "stop"
+    assert opt_out_word_in("@acme ｕｎｓｕｂｓｃｒｉｂｅ please", WORDS) == "unsubscribe"
+    assert opt_out_word_in("stop", ["ＳＴＯＰ"]) == "ＳＴＯＰ"
+    assert opt_out_in_event("reply", {"text": "ＳＴＯＰ！"}, WORDS) == "stop"
+
+
 def test_opt_out_only_in_what_the_customer_said_to_the_brand() -> None:
     assert opt_out_in_event("reply", {"text": "stop", "in_reply_to": "1"}, WORDS) == "stop"
     assert opt_out_in_event("mention", {"text": "@acme unsubscribe"}, WORDS) == "unsubscribe"

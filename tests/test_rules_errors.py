@@ -37,6 +37,11 @@ EXPECTED: dict[str, list[str]] = {
         "8:7: 'yes' is read by YAML as true; put it in quotes ('yes')",
         "9:7: 'off' is read by YAML as false; put it in quotes ('off')",
     ],
+    "boolean_value": [  # shown as written, not as Python's True/False
+        "2:10: cadence: yes is read by YAML as true; put it in quotes ('yes')",
+        "3:11: priority: on (read by YAML as true) should be a whole number",
+        "4:10: channel: off (read by YAML as false) is not allowed (use one of: review, x)",
+    ],
     "merge_key": ["6:3: merge keys (<<) are not supported; write the keys out"],
     "alias_loop": ["5:10: an alias refers to the value that contains it; write values out"],
     "duplicate_key": ["6:1: duplicate key 'priority' (first written at line 5); keep one"],

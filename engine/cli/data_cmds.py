@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import click
 
 from engine.cli.context import app
-from engine.errors import Problem
 
 if TYPE_CHECKING:
     from engine.history.importing import ImportSummary
@@ -22,22 +21,15 @@ if TYPE_CHECKING:
 PROGRESS_MIN_BYTES = 1_000_000
 
 
-Reporters = tuple[Callable[[Problem], None], Callable[[int, int], None] | None]
-
-
-def _print_problem(problem: Problem) -> None:
-    click.echo(str(problem), err=True)
-
-
 @contextmanager
-def _reporters(path: str) -> Iterator[Reporters]:
-    """(on_problem, on_progress): rejected rows to stderr, above the bar when there is one."""
+def _progress(path: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for a big file when someone watches; None otherwise."""
     try:
         size = Path(path).stat().st_size
     except OSError:
         size = 0
     if not sys.stderr.isatty() or size < PROGRESS_MIN_BYTES:
-        yield _print_problem, None
+        yield None
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
@@ -52,14 +44,16 @@ def _reporters(path: str) -> Iterator[Reporters]:
         transient=True,
     ) as bar:
         task = bar.add_task(Path(path).name, total=size)
-        yield (
-            lambda problem: bar.console.print(str(problem), markup=False, highlight=False),
-            lambda done, total: bar.update(task, completed=done, total=total),
-        )
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _finish(summary: ImportSummary) -> None:
-    """The summary goes to stdout (scripts parse it); any rejected row makes the exit 1."""
+    """Problems (grouped by kind) and warnings go to stderr, the summary to stdout (scripts
+    parse it); any rejected row makes the exit 1."""
+    for line in summary.report():
+        click.echo(line, err=True)
+    for warning in summary.warnings:
+        click.echo(warning, err=True)
     click.echo(str(summary))
     if summary.rejected:
         raise click.exceptions.Exit(1)
@@ -85,12 +79,19 @@ def import_customers_cmd(file: str) -> None:
     A customer already stored keeps what the file does not mention: only the file's
     columns are updated (an empty cell clears that column or attribute); other
     attributes are kept. In JSONL, a row's keys are its columns (null = not given).
+    An id that comes twice in one file is reported and its first row kept; a file of
+    events (columns type and occurred_at) is refused.
+
+    \b
+    Examples:
+      rapport import customers customers.csv
+      rapport import customers crm_export.jsonl
     """
     from engine.history.importing import import_customers
 
     db = app().database
-    with _reporters(file) as (on_problem, on_progress):
-        summary = import_customers(db, file, on_problem=on_problem, on_progress=on_progress)
+    with _progress(file) as on_progress:
+        summary = import_customers(db, file, on_progress=on_progress)
     _finish(summary)
 
 
@@ -102,15 +103,32 @@ def import_customers_cmd(file: str) -> None:
     show_default=True,
     help="Where the events come from; event ids are unique per source.",
 )
-def import_events_cmd(file: str, source: str) -> None:
-    """Add events: customer_id (or handle), type, occurred_at, id, properties…"""
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Replace a stored event whose id comes again with different content "
+    "(without it, such a row is reported as a conflict and the stored event kept).",
+)
+def import_events_cmd(file: str, source: str, update: bool) -> None:
+    """Add events: customer_id (or handle), type, occurred_at, id, properties…
+
+    \b
+    Columns: customer_id or handle, type, occurred_at (ISO 8601; a date alone is
+    00:00 UTC), id (optional); every other column is a property.
+    Types are stored in lower case (Purchase and purchase are one type).
+    An id already imported with the same content is counted unchanged; with other
+    content it is a conflict (exit 1) unless --update replaces the stored event.
+
+    \b
+    Examples:
+      rapport import events events.csv
+      rapport import events corrections.csv --update
+    """
     from engine.history.importing import import_events
 
     db = app().database
-    with _reporters(file) as (on_problem, on_progress):
-        summary = import_events(
-            db, file, source=source, on_problem=on_problem, on_progress=on_progress
-        )
+    with _progress(file) as on_progress:
+        summary = import_events(db, file, source=source, update=update, on_progress=on_progress)
     _finish(summary)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import RapportError
@@ -55,6 +55,19 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+SUPPORTED_DATABASES = (
+    "Rapport stores its data in SQLite or PostgreSQL:"
+    " use sqlite:///path/to/rapport.db or postgresql+psycopg://user@host/db"
+)
+
+
+def _driver_hint(backend: str) -> str:
+    """The PostgreSQL extra only helps a PostgreSQL URL; anything else is not supported."""
+    if backend == "postgresql":
+        return "use postgresql+psycopg://… and pip install 'rapport[postgres]'"
+    return SUPPORTED_DATABASES
+
+
 @dataclass
 class Database:
     url: str
@@ -76,10 +89,15 @@ class Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
             engine = create_engine(url, future=True)
+        except NoSuchModuleError:
+            raise RapportError(
+                f"the database URL names {parsed.drivername!r}, which Rapport cannot use",
+                hint=SUPPORTED_DATABASES,
+            ) from None
         except ModuleNotFoundError as exc:
             raise RapportError(
                 f"the database driver {exc.name!r} for {parsed.drivername} is not installed",
-                hint="for PostgreSQL: pip install 'rapport[postgres]'",
+                hint=_driver_hint(parsed.get_backend_name()),
             ) from None
         writer_engine: Engine = engine
         if engine.dialect.name == "sqlite":

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from engine import clock
 from engine.conditions import Aggregate, ConditionError, parse_condition, pretty
+from engine.durations import Duration, format_duration
 from engine.zones import UnknownTimeZone, zone
 
 VARIABLES = ("customer", "event", "cadence", "step", "brand", "history", "now")
@@ -103,6 +104,8 @@ def plain(value: Any, path: str, tz: ZoneInfo | None = None) -> Any:
         return aware.astimezone(tz) if tz is not None else aware
     if isinstance(value, date | time):
         return value
+    if isinstance(value, timedelta):  # str() would say "1 day, 0:00:00"
+        return str(value) if isinstance(value, Duration) else format_duration(value)
     if isinstance(value, Mapping):
         return Record(path, {str(k): plain(v, f"{path}.{k}", tz) for k, v in value.items()})
     if isinstance(value, list | tuple | set | frozenset):

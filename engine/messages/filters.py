@@ -29,6 +29,11 @@ ALLOWED_BUILTIN_FILTERS = (
 )
 
 _TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"}
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"}
+# Lower-case particles that begin a family name (Dutch, German, French, Spanish, Italian,
+# Portuguese). "al" is left out: Al is a common given name.
+_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "la", "le", "du", "da"}
+_PARTICLES |= {"di", "dos", "das", "ten", "ter", "zu", "het", "'t"}
 _FAMILY_FIRST = (  # scripts whose names are written family name first, often without spaces
     (0x1100, 0x11FF),
     (0x3040, 0x30FF),
@@ -68,24 +73,48 @@ def _trim_word(word: str) -> str:
     return word[letters[0] : letters[-1] + 1] if letters else ""
 
 
+def _given_part(name: str) -> str:
+    """ "Smith, John" is a list's family-name-first order: greet the part after the comma,
+    unless that part is a suffix ("John Smith, Jr.") or empty."""
+    family, comma, rest = name.partition(",")
+    if not comma:
+        return name
+    after = [w for w in (_trim_word(word) for word in rest.split()) if w]
+    if not after or after[0].lower().rstrip(".") in _SUFFIXES:
+        return family
+    return rest
+
+
+def _is_surname_start(words: list[str]) -> bool:
+    """A surname particle where a given name should be ("van der Berg", "Mr de la Cruz"):
+    there is no given name to greet. "Van Morrison" is a given name, so a capitalised
+    particle counts only when another particle follows ("Van der Berg")."""
+    first = words[0]
+    if first.lower() not in _PARTICLES:
+        return False
+    return first.islower() or (len(words) > 1 and words[1].lower() in _PARTICLES)
+
+
 def first_name(value: Any, fallback: str = "there") -> str:
     """How to greet someone: the first word of their name, or all of it for CJK names.
 
     Chinese, Japanese and Korean names put the family name first and often have no space,
     so splitting would greet people by their surname: those are kept whole (emoji removed).
-    Titles (Dr., Ms.) are skipped; a name of only emoji or blanks gives `fallback`.
+    Titles (Dr., Ms.) are skipped; "Smith, John" greets John; a name that is only a
+    surname with its particles ("van der Berg"), only emoji or blank gives `fallback`.
     """
     if _missing(value):
         return fallback
-    words = [w for w in (_trim_word(word) for word in str(value).split()) if w]
+    words = [w for w in (_trim_word(word) for word in _given_part(str(value)).split()) if w]
     if not words:
         return fallback
     if _is_family_first(words[0][0]):
         return " ".join(words)
-    for word in words[:-1]:
-        if word.lower().rstrip(".") not in _TITLES:
-            return word
-    return words[-1]
+    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+        words = words[1:]
+    if _is_surname_start(words):
+        return fallback
+    return words[0]
 
 
 def money(value: Any, currency: str = "USD") -> str:

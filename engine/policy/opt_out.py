@@ -9,11 +9,15 @@ Matching is whole word or phrase and case-insensitive: "STOP", "stop!", "please 
 match; "stopped" and "unstoppable" don't. Words of a phrase may be separated by any
 whitespace or a hyphen ("opt-out"). We err on the side of the customer: "don't stop"
 still matches, because a missed opt-out breaks X's rules and a false one costs a message.
+
+Text and words are compared after Unicode NFKC folding, so the full-width "ＳＴＯＰ" a phone
+keyboard in CJK mode types, ligatures and other compatibility spellings are the plain word.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -23,12 +27,16 @@ OPT_OUT_TEXT_EVENT_TYPES = ("reply", "mention")
 OPT_OUT_EVENT = "opt_out"
 
 
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
 @lru_cache(maxsize=64)
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     """One alternation with a group per word, compiled once per configured word list."""
     alternatives = []
     for word in words:
-        pieces = [re.escape(piece) for piece in word.split()]
+        pieces = [re.escape(piece) for piece in _folded(word).split()]
         alternatives.append("(" + r"[\s\-]+".join(pieces) + ")")
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
 
@@ -38,7 +46,7 @@ def opt_out_word_in(text: str, words: Sequence[str]) -> str | None:
     usable = tuple(word for word in words if word.strip())
     if not text or not usable:
         return None
-    match = _pattern(usable).search(text)
+    match = _pattern(usable).search(_folded(text))
     if match is None or match.lastindex is None:
         return None
     return usable[match.lastindex - 1]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.history.db import Database
 from engine.history.importing import values as v
+from engine.history.importing.columns import NumberColumns
 from engine.history.importing.reading import Source, open_source
 from engine.history.importing.summary import ImportSummary, OnProblem, OnProgress
 from engine.history.models import Customer
@@ -112,16 +113,30 @@ def parse_customer(
 Parsed = CustomerRow | tuple[int, str]
 
 
-def _parsed(source: Source, summary: ImportSummary) -> Iterator[Parsed]:
+def _parsed(source: Source, summary: ImportSummary, columns: NumberColumns) -> Iterator[Parsed]:
+    """Rows in file order. An id that comes again in the same file is reported and the
+    first row kept: which of two rows is right is for the user to say, not the importer."""
+    first_line: dict[str, int] = {}
     for line, cells in source.rows():
         summary.read += 1
         if isinstance(cells, str):
             yield line, cells
             continue
         try:
-            yield parse_customer(line, cells, source.typed, source.columns)
+            row = parse_customer(line, cells, source.typed, source.columns)
         except v.RowError as exc:
             yield line, str(exc)
+            continue
+        earlier = first_line.setdefault(row.external_id, line)
+        if earlier != line:
+            yield (
+                line,
+                f"id {row.external_id!r} appears again (first at line {earlier});"
+                " the first row is kept",
+            )
+            continue
+        columns.see(row.attributes, line)
+        yield row
 
 
 def _batches(rows: Iterable[Parsed]) -> Iterator[list[Parsed]]:
@@ -219,8 +234,9 @@ def import_customers(
 ) -> ImportSummary:
     """Import a customers CSV/JSONL file; bad rows are reported and skipped (see summary)."""
     summary = ImportSummary(str(path), on_problem=on_problem)
-    with open_source(path, REQUIRED) as source:
-        for rows in _batches(_parsed(source, summary)):
+    columns = NumberColumns()
+    with open_source(path, REQUIRED, kind="customers") as source:
+        for rows in _batches(_parsed(source, summary, columns)):
             with db.write() as session:
                 batch = _Batch(session, [r for r in rows if isinstance(r, CustomerRow)])
                 for row in rows:
@@ -231,4 +247,6 @@ def import_customers(
                 batch.write(session)
             if on_progress is not None:
                 on_progress(source.bytes_read, source.size)
+    for warning in columns.warnings():
+        summary.warn(warning)
     return summary

@@ -3,6 +3,13 @@
 An event without an `id` gets a content hash as its external id, so importing the same
 file twice inserts nothing the second time. Each batch is one transaction whose new rows
 get increasing `seq` numbers (the daemon's "new since" watermark) in file order.
+
+An id seen before (stored, or earlier in the file) with the same content is unchanged.
+With different content it is a conflict, never dropped quietly: the row is rejected with
+what differs, and the first event is kept, unless `update=True` (`--update`) replaces it.
+A replaced event gets a new `seq`, so the customer is evaluated again as for a new event
+(see engine/history/changes.py). Event types are stored in lower case: `Purchase` in a
+file is the `purchase` that rules name.
 """
 
 from __future__ import annotations
@@ -15,12 +22,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Insert, Table, func, select
+from sqlalchemy import Insert, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.history.db import Database
 from engine.history.importing import values as v
+from engine.history.importing.columns import NumberColumns
+from engine.history.importing.conflicts import Row, Stored, differences
 from engine.history.importing.reading import Source, open_source
 from engine.history.importing.summary import ImportSummary, OnProblem, OnProgress
 from engine.history.models import Customer, Event, sqlite_time
@@ -96,7 +106,7 @@ class _RowParser:
     def __init__(self, directory: CustomerDirectory, typed: bool) -> None:
         self.directory = directory
         self.typed = typed
-        self.types: set[str] = set()
+        self.types: dict[str, str] = {}  # as written -> as stored
         self.text_keys: dict[str, bool] = {}
 
     def parse(self, cells: dict[str, Any]) -> EventRow:
@@ -105,11 +115,13 @@ class _RowParser:
         if pk is None:
             pk, ext = self.directory.resolve(cells)
         assert isinstance(ext, str)
-        kind = cells.get("type")
-        if type(kind) is not str or kind not in self.types:  # JSONL may give a list: unhashable
-            kind = v.event_type("type", kind)
-            self.types.add(kind)
-        assert isinstance(kind, str)
+        written = cells.get("type")
+        # JSONL may give a list: unhashable, so test the type first
+        kind = self.types.get(written) if type(written) is str else None
+        if kind is None:
+            kind = v.event_type("type", written)
+            if type(written) is str:
+                self.types[written] = kind
         occurred_at = _time(cells.get("occurred_at"))
         props = self._json_properties(cells) if self.typed else self._csv_properties(cells)
         given = cells.get("id")
@@ -119,7 +131,7 @@ class _RowParser:
             event_id = given
         else:
             event_id = v.external_id("id", given, "")
-        return pk, kind, occurred_at, props, event_id
+        return pk, ext, kind, occurred_at, props, event_id
 
     def _csv_properties(self, cells: dict[str, Any]) -> dict[str, Any]:
         props: dict[str, Any] = {}
@@ -148,8 +160,10 @@ class _RowParser:
 
 _NOT_PROPERTIES = frozenset(COLUMNS)
 
-# (customer pk, type, occurred_at, properties, external id): what a row becomes.
-EventRow = tuple[int, str, datetime, dict[str, Any], str]
+# What a row becomes: (customer pk, customer external id, type, occurred_at, properties,
+# event external id).
+EventRow = Row
+Numbered = tuple[int, EventRow]  # (line, row)
 
 
 def _time(value: Any) -> datetime:
@@ -172,9 +186,9 @@ def _time(value: Any) -> datetime:
 
 
 def _batches(
-    source: Source, summary: ImportSummary, directory: CustomerDirectory
-) -> Iterator[list[EventRow]]:
-    batch: list[EventRow] = []
+    source: Source, summary: ImportSummary, directory: CustomerDirectory, columns: NumberColumns
+) -> Iterator[list[Numbered]]:
+    batch: list[Numbered] = []
     parse, reject, read = _RowParser(directory, source.typed).parse, summary.reject, 0
     for line, cells in source.rows():
         read += 1
@@ -182,10 +196,12 @@ def _batches(
             reject(line, cells)
             continue
         try:
-            batch.append(parse(cells))
+            row = parse(cells)
         except v.RowError as exc:
             reject(line, str(exc))
             continue
+        columns.see(row[4], line)
+        batch.append((line, row))
         if len(batch) >= BATCH_ROWS:
             summary.read = read
             yield batch
@@ -211,26 +227,120 @@ _SQLITE_INSERT = (
 )
 
 
-def _write(db: Database, batch: list[EventRow], source: str) -> int:
-    """Insert one batch in one transaction; returns how many rows were new."""
+def _stored(db: Database, session: Session, source: str, ids: set[str]) -> dict[str, Stored]:
+    """The batch's ids already in the database, with what they say."""
+    if db.is_sqlite:  # raw text, compared without decoding (see conflicts.Raw)
+        marks = ",".join("?" * len(ids))
+        found = session.connection().exec_driver_sql(
+            "SELECT e.id, e.customer_id, c.external_id, e.type, e.occurred_at, e.properties,"
+            " e.external_id FROM events e JOIN customers c ON c.id = e.customer_id"
+            f" WHERE e.source = ? AND e.external_id IN ({marks})",
+            (source, *ids),
+        )
+        return {r[6]: Stored(r[0], raw=(r[1], r[2], r[3], r[4], r[5], r[6])) for r in found}
+    rows = session.execute(
+        select(
+            EVENTS.c.id,
+            EVENTS.c.customer_id,
+            CUSTOMERS.c.external_id,
+            EVENTS.c.type,
+            EVENTS.c.occurred_at,
+            EVENTS.c.properties,
+            EVENTS.c.external_id,
+        )
+        .join(CUSTOMERS, CUSTOMERS.c.id == EVENTS.c.customer_id)
+        .where(EVENTS.c.source == source, EVENTS.c.external_id.in_(ids))
+    )
+    return {r[6]: Stored(r[0], row=(r[1], r[2], r[3], r[4], r[5], r[6])) for r in rows}
+
+
+@dataclass
+class _Plan:
+    """What one batch does: rows to insert, stored events to replace."""
+
+    inserts: dict[str, EventRow]
+    replaces: dict[int, EventRow]  # by the stored event's database id
+
+
+def _plan(
+    batch: list[Numbered], stored: dict[str, Stored], summary: ImportSummary, *, update: bool
+) -> _Plan:
+    plan = _Plan({}, {})
+    for line, row in batch:
+        event_id = row[5]
+        earlier = plan.inserts.get(event_id)
+        known = stored.get(event_id) if earlier is None else None
+        if earlier is None and known is None:
+            plan.inserts[event_id] = row
+            continue
+        if earlier == row or (known is not None and known.same_as(row)):
+            summary.unchanged += 1
+            continue
+        before = earlier if earlier is not None else known.decoded()  # type: ignore[union-attr]
+        if not update:
+            summary.reject(
+                line,
+                f"id {event_id!r} already imported with different content"
+                f" ({differences(before, row)}); kept the first (use --update to replace it)",
+            )
+        elif known is None:
+            plan.inserts[event_id] = row  # replaced before it was ever stored
+            summary.updated += 1
+        else:
+            plan.replaces[known.id] = row
+            stored[event_id] = Stored(known.id, row=row)
+            summary.changed_customers.update((before[0], row[0]))
+            summary.updated += 1
+    return plan
+
+
+def _write(
+    db: Database, batch: list[Numbered], source: str, summary: ImportSummary, *, update: bool
+) -> None:
+    """One batch in one transaction: new rows inserted, changed ones reported or replaced."""
     with db.write() as session:
         # Read under the write lock, so concurrent importers never share a seq.
         top = session.execute(select(func.max(EVENTS.c.seq))).scalar() or 0
-        if db.is_sqlite:
-            dumps = json.dumps
-            rows = [
-                (pk, t, sqlite_time(at), dumps(p), e, source, top + n)
-                for n, (pk, t, at, p, e) in enumerate(batch, start=1)
-            ]
-            return int(session.connection().exec_driver_sql(_SQLITE_INSERT, rows).rowcount)
-        else:
-            params = [
-                {"customer_id": pk, "type": t, "occurred_at": at, "properties": p}
-                | {"external_id": e, "source": source, "seq": top + n}
-                for n, (pk, t, at, p, e) in enumerate(batch, start=1)
-            ]
-            result = session.execute(insert_ignoring_duplicates(db), params)
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        stored = _stored(db, session, source, {row[5] for _, row in batch})
+        plan = _plan(batch, stored, summary, update=update)
+        inserted = _insert(db, session, list(plan.inserts.values()), source, top)
+        summary.inserted += inserted
+        summary.unchanged += len(plan.inserts) - inserted  # another importer was first
+        if plan.replaces:
+            _replace(session, plan.replaces, top + len(plan.inserts))
+
+
+def _insert(db: Database, session: Session, rows: list[EventRow], source: str, top: int) -> int:
+    """Insert rows with seq top+1, top+2, … in file order; returns how many were new."""
+    if not rows:
+        return 0
+    if db.is_sqlite:
+        dumps = json.dumps
+        values = [
+            (pk, t, sqlite_time(at), dumps(p), e, source, top + n)
+            for n, (pk, _, t, at, p, e) in enumerate(rows, start=1)
+        ]
+        return int(session.connection().exec_driver_sql(_SQLITE_INSERT, values).rowcount)
+    params = [
+        {"customer_id": pk, "type": t, "occurred_at": at, "properties": p}
+        | {"external_id": e, "source": source, "seq": top + n}
+        for n, (pk, _, t, at, p, e) in enumerate(rows, start=1)
+    ]
+    result = session.execute(insert_ignoring_duplicates(db), params)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _replace(session: Session, replaces: dict[int, EventRow], top: int) -> None:
+    """Overwrite stored events; each gets a new seq, so it counts as news for the daemon."""
+    statement = update(EVENTS).where(EVENTS.c.id == bindparam("_id"))
+    session.execute(
+        statement,
+        [
+            {"_id": event, "customer_id": pk, "type": t, "occurred_at": at, "properties": p}
+            | {"seq": top + n}
+            for n, (event, (pk, _, t, at, p, _e)) in enumerate(replaces.items(), start=1)
+        ],
+    )
 
 
 def import_events(
@@ -238,17 +348,23 @@ def import_events(
     path: str | Path,
     *,
     source: str = DEFAULT_SOURCE,
+    update: bool = False,
     on_problem: OnProblem | None = None,
     on_progress: OnProgress | None = None,
 ) -> ImportSummary:
-    """Import an events CSV/JSONL file; bad rows are reported and skipped (see summary)."""
+    """Import an events CSV/JSONL file; bad rows are reported and skipped (see summary).
+
+    `update`: an id imported before with other content replaces the stored event instead
+    of being reported as a conflict.
+    """
     summary = ImportSummary(str(path), on_problem=on_problem)
-    with open_source(path, REQUIRED) as file:
+    columns = NumberColumns()
+    with open_source(path, REQUIRED, kind="events") as file:
         directory = CustomerDirectory.load(db)
-        for batch in _batches(file, summary, directory):
-            inserted = _write(db, batch, source)
-            summary.inserted += inserted
-            summary.unchanged += len(batch) - inserted
+        for batch in _batches(file, summary, directory, columns):
+            _write(db, batch, source, summary, update=update)
             if on_progress is not None:
                 on_progress(file.bytes_read, file.size)
+    for warning in columns.warnings():
+        summary.warn(warning)
     return summary

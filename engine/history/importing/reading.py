@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.errors import InvalidInput, Problem, RapportError
+from engine.history.importing.encoding import bad_byte_in, encoding_of
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl"}
 
@@ -82,7 +83,8 @@ class Source:
                 continue
             line = reader.line_num
             if cells:
-                yield start, self._cells(cells)
+                bad = bad_byte_in(cells)
+                yield start, bad if bad is not None else self._cells(cells)
 
     def _cells(self, cells: list[str]) -> dict[str, Any] | str:
         width, columns = len(self.columns), self.columns
@@ -101,8 +103,12 @@ class Source:
         for number, line in enumerate(self._text, start=1):
             if not line.strip():
                 continue
+            bad = bad_byte_in([line])
+            if bad is not None:
+                yield number, bad
+                continue
             try:
-                value = json.loads(line, parse_constant=_not_a_number)
+                value = json.loads(line, parse_constant=_not_a_number, parse_float=_finite)
             except json.JSONDecodeError as exc:
                 yield number, f"is not valid JSON ({exc.msg} at column {exc.colno})"
                 continue
@@ -125,6 +131,14 @@ def _not_a_number(word: str) -> Any:
     raise _NotANumber(f"has {word}, which is not a JSON number (use null or a number)")
 
 
+def _finite(text: str) -> float:
+    """1e400 parses as infinity, which JSON cannot store: refuse it like NaN."""
+    number = float(text)
+    if number - number != 0:  # inf - inf is nan; every finite number gives 0
+        raise _NotANumber(f"has {text}, which is not a finite number (use null or a number)")
+    return number
+
+
 def _csv_problem(exc: csv.Error) -> str:
     if "unexpected end of data" in str(exc):
         return "has a quote that is never closed (every later line was read into one cell)"
@@ -140,12 +154,39 @@ def _header(display: str, text: IO[str]) -> tuple[str, ...]:
     if first is None:
         return ()
     columns = tuple(c.strip() for c in first)
+    bad = bad_byte_in(list(columns))
+    if bad is not None:
+        raise InvalidInput([Problem(display, 1, 0, f"the header has a {bad}")])
     seen: set[str] = set()
     for column in columns:
         if column and column in seen:
             raise InvalidInput([Problem(display, 1, 0, f"column {column!r} appears twice")])
         seen.add(column)
     return columns
+
+
+_EVENT_COLUMNS = ("type", "occurred_at")
+
+
+def check_kind(display: str, columns: tuple[str, ...], kind: str) -> None:
+    """`import customers events.csv` would make a customer of every event: refuse a file
+    whose columns are the other kind's, and say which command it needs."""
+    if not columns:
+        return
+    if kind == "customers" and all(c in columns for c in _EVENT_COLUMNS):
+        found = "the columns 'type' and 'occurred_at'"
+        other = "events"
+    elif kind == "events" and "id" in columns and not any(c in columns for c in _EVENT_COLUMNS):
+        found = "no column 'type' or 'occurred_at'"
+        other = "customers"
+    else:
+        return
+    an = "an" if other == "events" else "a"
+    message = (
+        f"this is {an} {other} file (it has {found}); import it with:"
+        f" rapport import {other} {display}"
+    )
+    raise InvalidInput([Problem(display, 1, 0, message)])
 
 
 def check_columns(display: str, columns: tuple[str, ...], required: tuple[str, ...]) -> None:
@@ -159,9 +200,24 @@ def check_columns(display: str, columns: tuple[str, ...], required: tuple[str, .
         raise InvalidInput(problems)
 
 
+def _first_keys(text: IO[str]) -> tuple[str, ...]:
+    """The keys of a JSONL file's first object: its columns, for telling the kind of file."""
+    for line in text:
+        if line.strip():
+            try:
+                value = json.loads(line)
+            except ValueError:
+                return ()
+            return tuple(value) if isinstance(value, dict) else ()
+    return ()
+
+
 @contextmanager
-def open_source(path: str | Path, required: tuple[str, ...] = ()) -> Iterator[Source]:
-    """Open FILE by extension; a CSV header missing a required column stops here."""
+def open_source(
+    path: str | Path, required: tuple[str, ...] = (), *, kind: str = ""
+) -> Iterator[Source]:
+    """Open FILE by extension. A CSV header missing a required column, or a file of the
+    other kind (`kind` is what the command imports), stops here, before any row."""
     display = str(path)
     file = Path(path)
     format = FORMATS.get(file.suffix.lower())
@@ -172,14 +228,16 @@ def open_source(path: str | Path, required: tuple[str, ...] = ()) -> Iterator[So
     except OSError as exc:
         raise RapportError(f"{display}: cannot open ({exc.strerror})") from None
     with binary:
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        encoding = encoding_of(display, binary.read(4096))
+        binary.seek(0)
+        text = io.TextIOWrapper(binary, encoding=encoding, errors="surrogateescape", newline="")
         source = Source(display, format, file.stat().st_size, binary, text)
         if format == "csv":
-            try:
-                source.columns = _header(display, text)
-            except UnicodeDecodeError:
-                raise RapportError(f"{display}: is not UTF-8 text") from None
+            source.columns = _header(display, text)
+            check_kind(display, source.columns, kind)
             check_columns(display, source.columns, required)
-            # Re-read from the start so the row iterator sees the header as line 1.
-            text.seek(0)
+        else:
+            check_kind(display, _first_keys(text), kind)
+        # Re-read from the start so the row iterator sees the header as line 1.
+        text.seek(0)
         yield source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,9 @@ MAX_NAME_LENGTH = 200
 # digit strings (tweet ids), leading zeros (zip codes, ids) and exponents stay text.
 _INT = re.compile(r"0|-?[1-9][0-9]{0,14}")
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,15}")
+_NON_FINITE = re.compile(r"[-+]?(?:nan|inf|infinity)", re.IGNORECASE)
+_EXPONENT = re.compile(r"[-+]?\d+(?:\.\d*)?[eE][-+]?\d+")
+NOT_FINITE = "is not a finite number (leave the cell empty for no value)"
 # Identifiers are never quantities, whatever they look like: `id`, `*_id` and `in_reply_to`
 # (a tweet id) stay text even when they are short digit strings.
 _ALWAYS_TEXT = frozenset({"id", "in_reply_to", "text"})
@@ -39,13 +43,26 @@ def is_text_key(key: str) -> bool:
 
 
 def parse_cell(key: str, text: str) -> Any:
-    """A CSV cell as a property or attribute value (see the rule above)."""
-    if not text or is_text_key(key) or (not text[0].isdigit() and text[0] != "-"):
+    """A CSV cell as a property or attribute value (see the rule above).
+
+    A cell Python would read as a non-finite number (NaN, inf, -Infinity, 1e400) is a row
+    problem: JSON cannot store it, and as text it would make every comparison quietly false.
+    """
+    if not text or is_text_key(key):
+        return text
+    first = text[0]
+    if not first.isdigit() and first != "-":
+        if first in "nNiI+" and _NON_FINITE.fullmatch(text):
+            raise RowError(key, f"{text!r} {NOT_FINITE}")
         return text
     if _INT.fullmatch(text):
         return int(text)
     if _DECIMAL.fullmatch(text):
         return float(text)
+    if _NON_FINITE.fullmatch(text) or (
+        _EXPONENT.fullmatch(text) and not math.isfinite(float(text))
+    ):
+        raise RowError(key, f"{text!r} {NOT_FINITE}")
     return text
 
 
@@ -130,10 +147,12 @@ def time(field: str, value: Any, *, required: bool) -> datetime | None:
 
 
 def event_type(field: str, value: Any) -> str:
+    """Stored in lower case: rules and the product's own events (mention, opt_out) are
+    lower case, so `Purchase` from a spreadsheet must be the same type as `purchase`."""
     text = required_text(field, value, "every event needs a type, e.g. purchase")
     if not _EVENT_TYPE.fullmatch(text):
         raise RowError(field, f"{text!r} is not an event type (letters, digits and _)")
-    return text
+    return text.lower()
 
 
 def name(field: str, value: Any) -> str | None:
