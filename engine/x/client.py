@@ -146,9 +146,7 @@ class XClient:
             payload["reply"] = {"in_reply_to_tweet_id": in_reply_to}
         body, limits = self._call("POST", "/2/tweets", endpoint, json=payload)
         data = _field(endpoint, body, "data", dict)
-        return Posted(
-            _field(endpoint, data, "id", str), str(data.get("text", text)), limits
-        )
+        return Posted(_field(endpoint, data, "id", str), str(data.get("text", text)), limits)
 
     def mentions(
         self, user_id: str, *, since_id: str | None = None, max_pages: int = MAX_PAGES
@@ -190,7 +188,8 @@ class XClient:
         posts: list[XPost] = []
         newest: str | None = None
         limits = RateLimits()
-        for body, limits in self._pages(path, endpoint, since_id, max_pages, extra):
+        for body, page_limits in self._pages(path, endpoint, since_id, max_pages, extra):
+            limits = page_limits  # the last page's: the freshest count
             meta = body.get("meta", {})
             if not isinstance(meta, dict):
                 raise XMalformed(endpoint, "'meta' is not an object")
@@ -325,7 +324,9 @@ def _posts(endpoint: str, body: dict[str, Any]) -> Iterator[XPost]:
     if not isinstance(data, list) or not isinstance(includes, dict):
         raise XMalformed(endpoint, "'data' is not a list of posts")
     users = {u.get("id"): u for u in includes.get("users", []) if isinstance(u, dict)}
-    authors = {t.get("id"): t.get("author_id") for t in includes.get("tweets", []) if isinstance(t, dict)}
+    authors = {
+        t.get("id"): t.get("author_id") for t in includes.get("tweets", []) if isinstance(t, dict)
+    }
     for raw in data:
         if not isinstance(raw, dict):
             raise XMalformed(endpoint, "a post in 'data' is not an object")
@@ -359,4 +360,3 @@ def _post(
         quoted_author_id=authors.get(quoted) if quoted else None,
         mentions=mentioned,
     )
-

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -82,7 +83,9 @@ class StoredToken:
 
     def _refresh_token(self) -> str:
         with self.db.read() as session:
-            stored = session.scalar(select(XCredentials.refresh_token).where(XCredentials.name == ROW))
+            stored = session.scalar(
+                select(XCredentials.refresh_token).where(XCredentials.name == ROW)
+            )
         assert self.channel.refresh_env is not None
         return stored or _env(self.channel.refresh_env, "OAuth 2.0 refresh token")
 
@@ -124,7 +127,7 @@ class StoredToken:
             row.updated_at = self.now()
 
 
-def _body(response: httpx.Response) -> dict[str, object]:
+def _body(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:

@@ -20,8 +20,10 @@ class Limit:
 
     def exhausted_at(self, now: datetime) -> bool:
         """No request left before the reset (a missing reset means: try again now)."""
-        return self.remaining is not None and self.remaining <= 0 and (
-            self.reset_at is not None and self.reset_at > now
+        return (
+            self.remaining is not None
+            and self.remaining <= 0
+            and (self.reset_at is not None and self.reset_at > now)
         )
 
 

@@ -65,9 +65,9 @@ class _Server(ThreadingHTTPServer):
 def _route(method: str, path: str) -> tuple[str, list[str]] | None:
     parts = [p for p in path.split("/") if p]
     for verb, shape, name in ROUTES:
-        if verb == method and len(parts) == len(shape):
-            if all(s in ("*", p) for s, p in zip(shape, parts, strict=True)):
-                return name, parts
+        same_shape = verb == method and len(parts) == len(shape)
+        if same_shape and all(s in ("*", p) for s, p in zip(shape, parts, strict=True)):
+            return name, parts
     return None
 
 
@@ -128,7 +128,7 @@ class StandIn:
     @property
     def base_url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> StandIn:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -313,16 +313,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _apply_post(self, body: dict[str, Any]) -> dict[str, Any]:
         world = self.owner.world
         reply = body.get("reply") or {}
-        return world.add_post(world.brand, body["text"], in_reply_to=reply.get("in_reply_to_tweet_id"))
+        return world.add_post(
+            world.brand, body["text"], in_reply_to=reply.get("in_reply_to_tweet_id")
+        )
 
     def _fail(self, endpoint: str, failure: dict[str, Any]) -> None:
         status = int(failure["status"])
         headers = self._limit_headers(endpoint)
         if status == 429:
             reset = int(time.time()) + int(failure.get("reset_in", 60))
-            headers.update(
-                {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
-            )
+            headers.update({"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)})
         detail = str(failure.get("detail", DUPLICATE if status == 403 else "scripted failure"))
         self._answer(status, _problem(status, failure.get("title", "Error"), detail), headers)
 
@@ -346,7 +346,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         issued = self.owner.issue_tokens(str(form.get("refresh_token", "")))
         if issued is None:
-            answer = {"error": "invalid_request", "error_description": "Value passed for the token was invalid."}
+            answer = {
+                "error": "invalid_request",
+                "error_description": "Value passed for the token was invalid.",
+            }
             self._answer(400, answer)
             return
         self._answer(200, issued)
@@ -401,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m engine.x.stand_in",
         description="A stand-in X API on loopback. Point channels.x.base_url at it.",
         epilog="example: python -m engine.x.stand_in --port 8799 --brand acme; then "
-        "curl -d '{\"author\": \"jane_doe\", \"text\": \"@acme hi\"}' "
+        'curl -d \'{"author": "jane_doe", "text": "@acme hi"}\' '
         "http://127.0.0.1:8799/_stand_in/mentions",
     )
     parser.add_argument("--port", type=int, default=8799)

@@ -116,9 +116,12 @@ class World:
         user = self.users.get(user_id, {})
         handle = user.get("username", "").lower()
         return self._select(
-            lambda p: p["author_id"] != user_id
-            and any(
-                m["username"].lower() == handle for m in p.get("entities", {}).get("mentions", [])
+            lambda p: (
+                p["author_id"] != user_id
+                and any(
+                    m["username"].lower() == handle
+                    for m in p.get("entities", {}).get("mentions", [])
+                )
             )
         )
 
@@ -138,9 +141,7 @@ class World:
             found = [p for p in self.posts.values() if keep(p)]
         return sorted(found, key=lambda p: int(p["id"]), reverse=True)
 
-    def page(
-        self, posts: list[dict[str, Any]], params: dict[str, str]
-    ) -> dict[str, Any]:
+    def page(self, posts: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:
         """One page of a timeline, as X answers: data, includes, meta (newest first)."""
         since = int(params.get("since_id", "0") or 0)
         start = params.get("start_time")
