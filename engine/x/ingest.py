@@ -127,10 +127,11 @@ def classify(post: XPost, account: BrandAccount, read: _Read) -> tuple[str, dict
 
 
 def _term(text: str, terms: Sequence[str]) -> str:
-    for term in terms:
+    """The most specific term the post contains ("acme coffee" over "acme")."""
+    for term in sorted(terms, key=len, reverse=True):
         if re.search(r"(?<!\w)" + re.escape(term) + r"(?!\w)", text, re.IGNORECASE):
             return term
-    return terms[0] if terms else ""
+    return terms[0] if terms else ""  # X matched it in a way we do not (a link, a stem)
 
 
 def _store(

@@ -89,6 +89,10 @@ class World:
             }
             refs = []
             target = self.posts.get(in_reply_to) if in_reply_to else None
+            if target is not None:  # X puts the author replied to in front of a reply
+                replied = self.users[target["author_id"]]["username"]
+                if f"@{replied}".lower() not in text.lower():
+                    text = post["text"] = f"@{replied} {text}"
             if in_reply_to:
                 refs.append({"type": "replied_to", "id": in_reply_to})
                 post["conversation_id"] = (target or {}).get("conversation_id", in_reply_to)
@@ -108,22 +112,19 @@ class World:
         with self._lock:
             return {p["text"] for p in self.posts.values() if p["author_id"] == self.brand_id}
 
-    def _addresses_brand(self, post: dict[str, Any]) -> bool:
-        mentioned = post.get("entities", {}).get("mentions", [])
-        return any(m["username"].lower() == self.brand.lower() for m in mentioned)
-
     def mentions_of(self, user_id: str) -> list[dict[str, Any]]:
+        """Posts that @mention the user, and quotes of the user's posts (the stand-in serves
+        both in the mentions timeline, as the account's notifications show them)."""
         user = self.users.get(user_id, {})
         handle = user.get("username", "").lower()
-        return self._select(
-            lambda p: (
-                p["author_id"] != user_id
-                and any(
-                    m["username"].lower() == handle
-                    for m in p.get("entities", {}).get("mentions", [])
-                )
-            )
-        )
+        own = {p["id"] for p in self.posts.values() if p["author_id"] == user_id}
+
+        def addresses(post: dict[str, Any]) -> bool:
+            mentioned = post.get("entities", {}).get("mentions", [])
+            quoted = {r["id"] for r in post.get("referenced_tweets", []) if r["type"] == "quoted"}
+            return any(m["username"].lower() == handle for m in mentioned) or bool(quoted & own)
+
+        return self._select(lambda p: p["author_id"] != user_id and addresses(p))
 
     def search(self, query: str) -> list[dict[str, Any]]:
         terms = query_terms(query)
