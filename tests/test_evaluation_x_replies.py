@@ -23,9 +23,9 @@ def test_a_reply_held_back_by_its_cap_leaves_the_post_to_the_next_cadence(
     }
     w = World(db, write_project(tmp_path / "project", rules))
     c = w.customer("c1")
-    w.event(c, "mention", at(-2), tweet_id="100", text="hi @acme")
+    w.event(c, "mention", at(-2), post_id="100", text="hi @acme")
     w.run(at(-2, minutes=5))  # a replies to 100; b: already_replied
-    w.event(c, "mention", at(0), tweet_id="200", text="hello again @acme")
+    w.event(c, "mention", at(0), post_id="200", text="hello again @acme")
     w.run(at(0, minutes=5))  # a: cadence_cap (deferred); b replies to 200
     with db.read() as session:
         replies = session.execute(text("SELECT cadence, in_reply_to FROM contacts ORDER BY id"))

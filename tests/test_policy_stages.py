@@ -198,11 +198,11 @@ def test_prospects_only_through_review() -> None:
             "channel x only replies to a mention, quote or reply (trigger is a purchase)",
         ),
         (
-            event("keyword_mention", tweet_id="9", text="acme"),
-            "channel x only replies to a mention, quote or reply (trigger is a keyword_mention)",
+            event("keyword", post_id="9", text="acme"),
+            "channel x only replies to a mention, quote or reply (trigger is a keyword)",
         ),
-        (event("mention", text="@acme hi"), "the mention has no tweet_id to reply to"),
-        (event("quote", tweet_id="8", text="nice"), "reply to 9 is not the summoning post 8"),
+        (event("mention", text="@acme hi"), "the mention has no post_id to reply to"),
+        (event("quote", post_id="8", text="nice"), "reply to 9 is not the summoning post 8"),
     ],
 )
 def test_channel_x_without_its_summoning_post_is_dropped(
@@ -215,7 +215,7 @@ def test_channel_x_without_its_summoning_post_is_dropped(
 def test_channel_x_replies_to_a_quote_or_reply_too() -> None:
     for kind in ("quote", "reply"):
         c = candidate(
-            cadence("auto", channel="x"), trigger=event(kind, tweet_id="9"), in_reply_to="9"
+            cadence("auto", channel="x"), trigger=event(kind, post_id="9"), in_reply_to="9"
         )
         assert one(decide([c], state(), NOW, policy()))[0] == "send"
 

@@ -166,9 +166,7 @@ EXPECTED: dict[str, list[str]] = {
     "x_not_engaged": [
         f"5:10: trigger.event: channel: x is not allowed with event 'purchase' {X_ONLY}"
     ],
-    "x_keyword": [
-        f"6:10: trigger.event: channel: x is not allowed with event 'keyword_mention' {X_ONLY}"
-    ],
+    "x_keyword": [f"6:10: trigger.event: channel: x is not allowed with event 'keyword' {X_ONLY}"],
     "x_when_trigger": [
         "3:10: channel: x needs an event trigger on an engaged-first event (mention, quote, "
         "reply); X allows automated replies only to people who addressed the brand first "

@@ -55,8 +55,8 @@ def in_reply_to(due: DueStep) -> str | None:
     event = due.trigger_event
     if due.cadence.channel != "x" or event is None:
         return None
-    tweet = event.properties.get("tweet_id")
-    return str(tweet) if tweet is not None else None
+    post = event.properties.get("post_id")
+    return str(post) if post is not None else None
 
 
 def candidate_of(history: CustomerHistory, due: DueStep) -> Candidate:
