@@ -22,6 +22,7 @@ from policy_helpers import (
 )
 
 from engine.policy import STAGES, EventFacts, SuppressionFacts, decide
+from engine.policy.consent import delivery_channel
 from engine.strategy.model import Cap
 
 
@@ -172,18 +173,38 @@ def test_consent_not_required_by_default() -> None:
     assert one(decide([c], state(), NOW, policy()))[0] == "send"
 
 
-def test_prospects_only_through_review() -> None:
+def test_a_prospect_who_summons_gets_an_automatic_reply() -> None:
     prospect = customer(kind="prospect", consent_at=None)
     auto = mention_candidate(who=prospect)
-    assert one(decide([auto], state(), NOW, policy(require_consent=True))) == (
-        "drop",
-        "prospect_needs_review",
-        "prospects are only contacted through review, not channel x",
-    )
+    assert one(decide([auto], state(), NOW, policy(require_consent=True)))[0] == "send"
+    assert delivery_channel(auto, policy(require_consent=True), NOW) == "x"
     assert (
         one(decide([candidate(who=prospect)], state(), NOW, policy(require_consent=True)))[0]
         == "send"
     )
+
+
+def test_a_prospect_is_never_answered_on_x_without_a_summons() -> None:
+    prospect = customer(kind="prospect", consent_at=None)
+    keyword = candidate(
+        cadence("prospecting", channel="x"),
+        who=prospect,
+        trigger=event("keyword", post_id="9", text="acme?"),
+        in_reply_to="9",
+    )
+    assert one(decide([keyword], state(), NOW, policy()))[:2] == ("drop", "not_engaged_first")
+
+
+def test_a_customer_without_consent_who_summons_is_answered_through_review() -> None:
+    unconsented = mention_candidate(who=customer(consent_at=None))
+    strict = policy(require_consent=True)
+    assert one(decide([unconsented], state(), NOW, strict))[0] == "send"
+    assert delivery_channel(unconsented, strict, NOW) == "review"
+    consented = mention_candidate(who=customer())
+    assert delivery_channel(consented, strict, NOW) == "x"
+    # A proactive message to the same customer still waits for consent.
+    proactive = candidate(who=customer(consent_at=None))
+    assert one(decide([proactive], state(), NOW, strict))[:2] == ("defer", "no_consent")
 
 
 # X gates -----------------------------------------------------------------------------

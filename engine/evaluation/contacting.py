@@ -27,6 +27,7 @@ from engine.messages import (
 )
 from engine.policy import decide
 from engine.policy.candidates import Candidate, CustomerPolicyState, PastContact, Verdict
+from engine.policy.consent import delivery_channel
 from engine.policy.keys import idempotency_key
 
 CONTACT_STATE = {"review": "pending_review", "x": "planned"}
@@ -199,6 +200,7 @@ class ContactRound:
 
     def _plan(self, candidate: Candidate, rendered: Rendered, due: DueStep) -> None:
         customer, cadence = candidate.customer, candidate.cadence
+        channel = delivery_channel(candidate, self.setup.settings.policy, self.now)
         contact = PlannedContact(
             customer_id=customer.id,
             enrolment=due.enrolment,
@@ -207,8 +209,8 @@ class ContactRound:
             variant=candidate.variant,
             idempotency_key=candidate.idempotency_key,
             text=rendered.text,
-            channel=cadence.channel,
-            state=CONTACT_STATE[cadence.channel],
+            channel=channel.value,
+            state=CONTACT_STATE[channel],
             in_reply_to=candidate.in_reply_to,
             planned_at=self.now,
             handle=customer.handle,
@@ -219,14 +221,14 @@ class ContactRound:
         self.changes.contacts.append(contact)
         self.history.contact_keys.add(candidate.idempotency_key)
         self.history.past_contacts.append(
-            PastContact(cadence.name, self.now, cadence.channel, candidate.in_reply_to)
+            PastContact(cadence.name, self.now, channel.value, candidate.in_reply_to)
         )
         due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
         self._note(
             candidate,
             "planned",
             "sent_to_outbox",
-            f"{cadence.channel}: {rendered.template}",
+            f"{channel}: {rendered.template}",
             rendered,
         )
 

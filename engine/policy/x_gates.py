@@ -36,11 +36,8 @@ def _not_engaged_first(candidate: Candidate) -> str | None:
 
 
 def x_gates(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
-    replied = {
-        past.in_reply_to
-        for past in ctx.state.past_contacts
-        if past.channel == "x" and past.in_reply_to is not None
-    }
+    # Any channel: a summons reply that went to review (consent.py) answers the post too.
+    replied = {past.in_reply_to for past in ctx.state.past_contacts if past.in_reply_to is not None}
 
     def verdict_of(candidate: Candidate) -> Verdict | None:
         if candidate.cadence.channel != "x":
