@@ -74,3 +74,21 @@ def test_durations_that_would_stall_or_overflow_are_problems(tmp_path: Path) -> 
         "config.yaml:5:28: schedule.evaluate_every: '0s' is too short (use at least 1s)",
         "config.yaml:5:47: schedule.deliver_every: '0m' is too short (use at least 1s)",
     ]
+
+
+def test_the_x_channel_takes_refresh_and_timeout_settings(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "channels:\n  x: {refresh_env: RAPPORT_X_REFRESH, client_id_env: RAPPORT_X_CLIENT_ID,"
+        " timeout: 30s, max_attempts: 3}\n",
+        encoding="utf-8",
+    )
+    x = load_settings(path).x
+    assert (x.refresh_env, x.client_id_env) == ("RAPPORT_X_REFRESH", "RAPPORT_X_CLIENT_ID")
+    assert (x.timeout, x.max_attempts) == (timedelta(seconds=30), 3)
+
+
+def test_an_x_timeout_of_zero_is_a_problem(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "channels:\n  x: {timeout: 0s}\n") == [
+        "config.yaml:2:16: channels.x.timeout: '0s' is too short (use at least 1s)"
+    ]

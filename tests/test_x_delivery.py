@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,18 +22,6 @@ from engine.x.stand_in import StandIn
 
 S = ContactState
 POST = "POST /2/tweets"
-
-
-@pytest.fixture
-def stand_in() -> Iterator[StandIn]:
-    with StandIn() as server:
-        yield server
-
-
-@pytest.fixture
-def client(stand_in: StandIn) -> Iterator[XClient]:
-    with XClient(stand_in.base_url, StaticToken("token"), timeout=0.5) as x:
-        yield x
 
 
 @pytest.fixture
@@ -96,7 +83,7 @@ def test_a_timeout_after_the_request_leaves_unknown_and_is_never_resent(
     db: Database, stand_in: StandIn, client: XClient, jane: int
 ) -> None:
     cid = add_contact(db, jane, "@jane_doe slow answer")
-    stand_in.fail(delay=1.5)
+    stand_in.fail(delay=3)
     report = deliver(db, stand_in, client)
     assert report.unknown == [cid]
     row = contact(db, cid)

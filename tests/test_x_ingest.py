@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from x_helpers import add_contact, add_customer, contact, settings_for
 
@@ -13,21 +11,9 @@ from engine import clock
 from engine.history.db import Database
 from engine.history.models import Customer, Event, Suppression, XCursor
 from engine.ledger.states import ContactState
-from engine.x.client import StaticToken, XClient
+from engine.x.client import XClient
 from engine.x.ingest import poll_x, search_query
 from engine.x.stand_in import StandIn
-
-
-@pytest.fixture
-def stand_in() -> Iterator[StandIn]:
-    with StandIn() as server:
-        yield server
-
-
-@pytest.fixture
-def client(stand_in: StandIn) -> Iterator[XClient]:
-    with XClient(stand_in.base_url, StaticToken("token"), timeout=2) as x:
-        yield x
 
 
 def poll(db: Database, stand_in: StandIn, client: XClient) -> Any:

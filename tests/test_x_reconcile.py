@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from x_helpers import add_contact, add_customer, contact, settings_for
 
 from engine import clock
 from engine.history.db import Database
 from engine.ledger.states import Channel, ContactState
-from engine.x.client import StaticToken, XClient
+from engine.x.client import XClient
 from engine.x.reconcile import normalise, reconcile
 from engine.x.stand_in import StandIn
 
 S = ContactState
-
-
-@pytest.fixture
-def stand_in() -> Iterator[StandIn]:
-    with StandIn() as server:
-        yield server
-
-
-@pytest.fixture
-def client(stand_in: StandIn) -> Iterator[XClient]:
-    with XClient(stand_in.base_url, StaticToken("token"), timeout=2) as x:
-        yield x
 
 
 def test_posted_messages_are_marked_sent_with_the_post_id(
