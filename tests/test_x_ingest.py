@@ -138,3 +138,19 @@ def test_pagination_reads_every_page(db: Database, stand_in: StandIn, client: XC
     assert report.events["mention"] == 130
     pages = stand_in.requests_to("GET /2/users/:id/mentions")
     assert [p["query"].get("pagination_token") for p in pages] == [None, "100"]
+
+
+def test_a_failed_read_keeps_its_cursor_and_the_others_go_on(
+    db: Database, stand_in: StandIn, client: XClient
+) -> None:
+    stand_in.mention("jane_doe", "@acme one")
+    stand_in.mention("luis", "acme coffee?")
+    stand_in.fail("GET /2/users/:id/mentions", status=429, reset_in=60)
+    report = poll(db, stand_in, client)
+    assert report.problems == ["mentions: GET /2/users/:id/mentions: HTTP 429: scripted failure"]
+    # The search found both (a post that @mentions the brand is a mention wherever found).
+    assert dict(report.events) == {"mention": 1, "keyword": 1}
+    assert report.cursors.keys() == {"search:brand", "search:competitor"}
+    again = poll(db, stand_in, client)
+    assert "since_id" not in stand_in.requests_to("GET /2/users/:id/mentions")[-1]["query"]
+    assert (sum(again.events.values()), again.already_seen) == (0, 1)

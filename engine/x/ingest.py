@@ -1,7 +1,8 @@
 """Ingestion: posts from X become events, each once (docs/x.md).
 
 Three reads, each with its own cursor (`since_id`, table x_cursors) and its own short
-transaction after the HTTP calls are done:
+transaction after the HTTP calls are done (a read that fails, a 429 say, is reported and
+retried at the next poll from the same cursor; the others go on):
 - `mentions`: the brand's mentions timeline;
 - `search:brand`: a recent search over `brand.keywords`;
 - `search:competitor`: a recent search over `brand.competitors`.
@@ -37,7 +38,7 @@ from engine.ledger.withdraw import withdraw_queued
 from engine.policy.opt_out import opt_out_signal
 from engine.policy.suppression import OPTED_OUT
 from engine.x.account import BrandAccount, brand_account
-from engine.x.client import Timeline, XClient, XPost
+from engine.x.client import Timeline, XClient, XError, XPost
 
 SOURCE = "x"
 HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
@@ -50,6 +51,7 @@ class IngestReport:
     prospects: list[str] = field(default_factory=list)  # handles of new prospects
     opted_out: list[int] = field(default_factory=list)  # customer ids suppressed now
     cursors: dict[str, str | None] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # reads that failed; the others went on
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,11 @@ def poll_x(db: Database, settings: Settings, *, now: datetime, client: XClient) 
     report = IngestReport()
     for read in reads:
         since = _cursor(db, read.cursor)
-        timeline = read.fetch(since)  # the network, outside any transaction
+        try:
+            timeline = read.fetch(since)  # the network, outside any transaction
+        except XError as exc:  # this read waits for the next poll; its cursor stays
+            report.problems.append(f"{read.cursor}: {exc}")
+            continue
         with db.write() as session:
             _store(session, timeline, read, account, settings, now=now, report=report)
             _move_cursor(session, read.cursor, timeline.newest_id or since, now=now)
