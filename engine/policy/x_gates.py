@@ -1,4 +1,4 @@
-"""The X rules at send time (DESIGN §2): the automatic channel is one reply to one summons.
+"""The X rules at send time (docs/x.md): the automatic channel is one reply to one summons.
 
 `rapport validate` already refuses channel-x cadences without an engaged-first trigger;
 this stage checks each actual candidate, because the API accepts a programmatic reply

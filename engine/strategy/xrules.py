@@ -1,4 +1,4 @@
-"""The X rules of DESIGN §2, as checks on a cadence file.
+"""The X rules (docs/x.md, the two ways out), as checks on a cadence file.
 
 X allows automated posts only as one reply to a post in which the customer summoned the
 brand (mentioned or quoted it, or replied to it), one reply per such post, so an
