@@ -257,3 +257,18 @@ def test_future_retry_time_is_respected(
     retry = contact(db, cid).next_attempt_at
     assert retry is not None
     assert deliver(db, stand_in, client, now=retry).sent == [cid]
+
+
+def test_a_stop_request_ends_the_pass_between_two_messages(
+    db: Database, stand_in: StandIn, client: XClient, jane: int
+) -> None:
+    ids = [add_contact(db, jane, f"@jane_doe note {n}") for n in range(3)]
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # told to stop after the first message
+
+    report = deliver(db, stand_in, client, stop=stop)
+    assert report.sent == ids[:1]
+    assert [contact(db, i).state for i in ids[1:]] == [S.PLANNED, S.PLANNED]

@@ -106,37 +106,42 @@ def deliver_due(
     now: datetime,
     client: XClient,
     paused: Callable[[str], bool] | None = None,
+    stop: Callable[[], bool] | None = None,
     rng: random.Random | None = None,
 ) -> DeliveryReport:
-    """One pass over the channel-x messages that are planned and due at `now`."""
-    report = DeliveryReport()
-    budget = load_budget(db, settings.x, now=now)
+    """One pass over the channel-x messages that are planned and due at `now`.
+
+    `paused(cadence)` is asked before each message (an operator's pause leaves it planned);
+    `stop()` too, so a daemon told to stop ends the pass between two messages, never with
+    one left `sending`.
+    """
+    run = _Pass(
+        db,
+        settings,
+        client,
+        now,
+        load_budget(db, settings.x, now=now),
+        DeliveryReport(),
+        rng or random.Random(),
+    )
     for message in due_messages(db, now=now):
-        if not budget.may_send(now):
-            report.held_until, report.held_why = budget.held_until, budget.why
+        if stop is not None and stop():
+            break
+        if not run.budget.may_send(now):
             break
         if paused is not None and paused(message.cadence):
-            report.paused.append(message.id)
+            run.report.paused.append(message.id)
             continue
         if not _mark_sending(db, message, now=now):
-            report.lost_race.append(message.id)
+            run.report.lost_race.append(message.id)
             continue
-        budget.spend()
+        run.budget.spend()
         crash_point("after_send_commit")
-        _deliver_one(
-            db,
-            settings,
-            message,
-            client=client,
-            now=now,
-            budget=budget,
-            report=report,
-            rng=rng or random.Random(),
-        )
-        if budget.held_until is not None and budget.held_until > now:
-            report.held_until, report.held_why = budget.held_until, budget.why
-            break
-    return report
+        run.deliver(message)
+    held = run.budget.held_until
+    if held is not None and held > now:
+        run.report.held_until, run.report.held_why = held, run.budget.why
+    return run.report
 
 
 def _mark_sending(db: Database, message: _Due, *, now: datetime) -> bool:
@@ -156,56 +161,58 @@ def _mark_sending(db: Database, message: _Due, *, now: datetime) -> bool:
     return moved
 
 
-def _deliver_one(
-    db: Database,
-    settings: Settings,
-    message: _Due,
-    *,
-    client: XClient,
-    now: datetime,
-    budget: Budget,
-    report: DeliveryReport,
-    rng: random.Random,
-) -> None:
-    attempts = message.attempts + 1
-    try:
-        posted: Posted | RapportError = client.create_post(
-            message.text, in_reply_to=message.in_reply_to
-        )
-    except RapportError as exc:
-        posted = exc
-    crash_point("after_http_before_commit")
-    outcome = _outcome(posted, attempts, settings, now=now, rng=rng)
-    with db.write() as session:
+@dataclass
+class _Pass:
+    db: Database
+    settings: Settings
+    client: XClient
+    now: datetime
+    budget: Budget
+    report: DeliveryReport
+    rng: random.Random
+
+    def deliver(self, message: _Due) -> None:
+        """The call to X (no transaction open), then the outcome in its own transaction."""
+        try:
+            posted: Posted | RapportError = self.client.create_post(
+                message.text, in_reply_to=message.in_reply_to
+            )
+        except RapportError as exc:
+            posted = exc
+        crash_point("after_http_before_commit")
+        outcome = _outcome(posted, message.attempts + 1, self.settings, now=self.now, rng=self.rng)
+        self._record(message, posted, outcome)
+        crash_point("after_sent_commit" if outcome.state is S.SENT else "after_outcome_commit")
+        if outcome.hold_until is not None:
+            self.budget.hold(outcome.hold_until, outcome.reason or "")
+        _tally(self.report, message.id, outcome.state, outcome.reason)
+
+    def _record(self, message: _Due, posted: Posted | RapportError, outcome: _Outcome) -> None:
         values: dict[str, Any] = {"reason": outcome.reason, "next_attempt_at": outcome.retry_at}
-        if outcome.state is S.SENT:
-            assert isinstance(posted, Posted)
-            values |= {"remote_id": posted.id, "sent_at": now}
+        if isinstance(posted, Posted):
+            values |= {"remote_id": posted.id, "sent_at": self.now}
         if outcome.uncounted:
             values["attempts"] = Contact.attempts - 1  # X refused to consider it: not a try
-        transition(
-            session,
-            message.id,
-            channel=Channel.X,
-            old=S.SENDING,
-            new=outcome.state,
-            at=now,
-            values=values,
-        )
-        session.execute(
-            update(XPostAttempt)
-            .where(XPostAttempt.contact_id == message.id, XPostAttempt.outcome.is_(None))
-            .values(outcome=outcome.state.value, status_code=_status(posted))
-        )
-        limits = getattr(posted, "limits", None)
-        if limits is not None:
-            save_limits(session, limits, now=now)
-            budget.heed(limits, now)
-        crash_point("before_outcome_commit")
-    crash_point("after_sent_commit" if outcome.state is S.SENT else "after_outcome_commit")
-    if outcome.hold_until is not None:
-        budget.hold(outcome.hold_until, outcome.reason or "")
-    _tally(report, message.id, outcome.state, outcome.reason)
+        with self.db.write() as session:
+            transition(
+                session,
+                message.id,
+                channel=Channel.X,
+                old=S.SENDING,
+                new=outcome.state,
+                at=self.now,
+                values=values,
+            )
+            session.execute(
+                update(XPostAttempt)
+                .where(XPostAttempt.contact_id == message.id, XPostAttempt.outcome.is_(None))
+                .values(outcome=outcome.state.value, status_code=_status(posted))
+            )
+            limits = getattr(posted, "limits", None)
+            if limits is not None:
+                save_limits(session, limits, now=self.now)
+                self.budget.heed(limits, self.now)
+            crash_point("before_outcome_commit")
 
 
 def _status(result: Posted | RapportError) -> int | None:
