@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from x_helpers import add_contact, add_customer, contact, settings_for
 
 from engine import clock
+from engine.delivery.outbox import deliver_due
 from engine.history.db import Database
 from engine.ledger.states import Channel, ContactState
 from engine.x.client import XClient
@@ -52,3 +55,20 @@ def test_nothing_open_means_no_call_to_x(db: Database, stand_in: StandIn, client
 
 def test_links_and_spacing_are_made_uniform() -> None:
     assert normalise("see  https://acme.example/x\n&amp; more") == "see <link> & more"
+
+
+def test_a_reply_that_timed_out_but_was_posted_is_settled_as_sent(
+    db: Database, stand_in: StandIn, client: XClient
+) -> None:
+    jane = add_customer(db, "jane_doe")
+    mention = stand_in.mention("jane_doe", "@acme hi")
+    cid = add_contact(db, jane, "@jane_doe slow but there", in_reply_to=mention["id"])
+    stand_in.fail(delay=1.5)  # the client gives up after 1 s; the post is made at 1.5 s
+    settings = settings_for(stand_in.base_url)
+    assert deliver_due(db, settings, now=clock.now(), client=client).unknown == [cid]
+    deadline = time.monotonic() + 10
+    while "@jane_doe slow but there" not in stand_in.world.brand_texts():
+        assert time.monotonic() < deadline, "the stand-in never made the slow post"
+        time.sleep(0.05)
+    assert cid in reconcile(db, settings, now=clock.now(), client=client).sent
+    assert contact(db, cid).state == S.SENT
