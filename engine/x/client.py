@@ -258,7 +258,12 @@ class XClient:
         headers = {"Authorization": f"Bearer {token}", "User-Agent": "rapport"}
         try:
             return self._http.request(method, path, params=params, json=json, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            httpx.UnsupportedProtocol,  # a base_url that is not http(s): nothing left
+        ) as exc:
             raise XNotSent(endpoint, f"cannot reach {self.base_url} ({_why(exc)})") from None
         except httpx.TransportError as exc:  # read/write timeouts, a dropped connection
             raise XNoAnswer(
