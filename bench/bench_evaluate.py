@@ -121,7 +121,7 @@ def _event_rows(customer: int, rng: random.Random) -> list[tuple[Any, ...]]:
                 "order_id": f"o{customer}-{k}",
             }
         else:
-            props = {"tweet_id": f"{customer}{k:02d}", "text": "love it @acme"}
+            props = {"post_id": f"{customer}{k:02d}", "text": "love it @acme"}
         rows.append(
             (customer, kind, _stamp(occurred), json.dumps(props), f"b{customer}-{k}", "bench")
         )

@@ -111,6 +111,10 @@ CONFIG_SCHEMA: dict[str, Any] = _object(
                     {
                         "base_url": {"type": "string"},
                         "credentials_env": {"type": "string"},
+                        "refresh_env": {"type": "string"},
+                        "client_id_env": {"type": "string"},
+                        "timeout": _DURATION,
+                        "max_attempts": {"type": "integer", "minimum": 1},
                         "max_per_15m": {"type": "integer", "minimum": 1},
                         "max_per_24h": {"type": "integer", "minimum": 1},
                     },
@@ -174,8 +178,18 @@ class Policy:
 
 @dataclass(frozen=True)
 class XChannel:
+    """How to reach X. The access token comes from the variable `credentials_env` names;
+    with `refresh_env` (a variable holding a refresh token) the token is refreshed before
+    it expires, the rotated refresh token kept in the database (engine/x/credentials.py);
+    `client_id_env` names the variable with the app's OAuth 2.0 client id, which X wants
+    with every refresh."""
+
     base_url: str = "https://api.x.com"
     credentials_env: str = "RAPPORT_X_TOKEN"
+    refresh_env: str | None = None
+    client_id_env: str | None = None
+    timeout: timedelta = timedelta(seconds=10)
+    max_attempts: int = 5  # 5xx and connection errors: tries before a message is failed
     max_per_15m: int = 100
     max_per_24h: int = 2400
 
@@ -245,6 +259,13 @@ def _policy(data: dict[str, Any]) -> Policy:
     )
 
 
+def _x_channel(data: dict[str, Any]) -> XChannel:
+    values = dict(data)
+    if "timeout" in values:
+        values["timeout"] = parse_duration(values["timeout"])
+    return XChannel(**values)
+
+
 def beside(url: str, project_dir: Path) -> str:
     """A relative SQLite path in config.yaml is relative to the config file, not the cwd:
     a daemon started from another folder must use the same ledger as the CLI."""
@@ -274,6 +295,9 @@ def _durations(data: Any) -> Iterator[tuple[tuple[str | int, ...], Any, bool]]:
     for i, cap in enumerate(caps if isinstance(caps, list) else []):
         if isinstance(cap, dict) and "per" in cap:
             yield ("policy", "caps", i, "per"), cap["per"], True  # a cap per 0s: a zero window
+    x = _section(_section(data, "channels"), "x")
+    if "timeout" in x:
+        yield ("channels", "x", "timeout"), x["timeout"], True
     for section, positive in (("schedule", True), ("retention", False)):
         for key, value in _section(data, section).items():
             yield (section, key), value, positive  # schedule 0s: a busy loop
@@ -386,7 +410,7 @@ def settings_from_document(doc: Document, project_dir: Path) -> Settings:
         timezone=data.get("timezone", DEFAULT_TIMEZONE),
         brand=_brand(data.get("brand", {})),
         policy=_policy(data.get("policy", {})),
-        x=XChannel(**x),
+        x=_x_channel(x),
         schedule=Schedule(**{k: parse_duration(v) for k, v in schedule.items()}),
         decision_retention=_or_default(
             _duration(data.get("retention", {}), "decisions"), defaults.decision_retention

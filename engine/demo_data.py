@@ -27,7 +27,8 @@ CUSTOMER_COLUMNS = (
 )  # fmt: skip
 EVENT_COLUMNS = (
     "id", "customer_id", "type", "occurred_at",
-    "amount", "product", "order_id", "tweet_id", "text", "in_reply_to", "competitor",
+    "amount", "product", "order_id", "post_id", "text", "url", "author_id", "conversation_id",
+    "in_reply_to", "term", "about",
 )  # fmt: skip
 HISTORY = timedelta(days=540)
 DAY = 86_400
@@ -80,13 +81,20 @@ OPT_OUTS = ("unsubscribe me please", "stop contacting me", "opt out")
 PROSPECT_TEXTS = (
     "anyone tried @globex beans? thinking of switching",
     "@globex delivery late again",
-    "looking for a good coffee subscription",
+    "looking for a good coffee subscription, globex or something else?",
 )
-KEYWORD_TEXTS = ("need good coffee beans asap", "acme coffee vs the rest?", "cold brew recs?")
-# Regular (non-cohort) events of a customer, by type weight.
+KEYWORD_TEXTS = (
+    "need good coffee beans asap, is acme any good?",
+    "acme coffee vs the rest?",
+    "cold brew recs? thinking of acme",
+)
+BRAND_KEYWORDS = ("acme coffee", "acme")  # config.yaml's brand.keywords, longest first
+# Regular (non-cohort) events of a customer, by type weight. A `keyword` event is a post found
+# by searching the brand's keywords or competitors (`about: brand|competitor`).
+BRAND_KEYWORD, COMPETITOR_KEYWORD = "keyword about brand", "keyword about competitor"
 CUSTOMER_MIX = (("purchase", 50), ("mention", 22), ("reply", 14), ("quote", 8),
-                ("keyword_mention", 6))  # fmt: skip
-PROSPECT_MIX = (("competitor_mention", 55), ("keyword_mention", 30), ("mention", 15))
+                (BRAND_KEYWORD, 6))  # fmt: skip
+PROSPECT_MIX = ((COMPETITOR_KEYWORD, 55), (BRAND_KEYWORD, 30), ("mention", 15))
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ class _Generator:
         self.prospect_mix = tuple(t for t, _ in PROSPECT_MIX), tuple(w for _, w in PROSPECT_MIX)
         self.end_day = time.strftime("%m-%d", time.gmtime(self.end))
 
-    def tweet_id(self, ts: int) -> str:
+    def post_id(self, ts: int) -> str:
         return str(((ts * 1000 - TWITTER_EPOCH_MS) << 22) | self.rng.getrandbits(22))
 
     def customer(self, number: int, width: int) -> DemoCustomer:
@@ -131,6 +139,8 @@ class _Generator:
         self._attributes(row, prospect)
         if not prospect and rng.random() < 0.88:
             row["consent_at"] = _stamp(rng.randrange(self.start - 365 * DAY, self.end - 7 * DAY))
+        # The author as X knows them: an id of their own and the handle in post URLs.
+        self.author = (str(10**15 + number), row.get("handle", "i").lstrip("@"))
         events = self._prospect_events(ext) if prospect else self._customer_events(ext)
         events.sort(key=lambda e: e["occurred_at"])
         for index, event in enumerate(events, start=1):
@@ -233,18 +243,26 @@ class _Generator:
         if type == "purchase":
             return self._purchase(ext, ts)
         rng = self.rng
-        event = {"customer_id": ext, "type": type, "occurred_at": _stamp(ts)}
-        event["tweet_id"] = self.tweet_id(ts)
+        kind = "keyword" if type in (BRAND_KEYWORD, COMPETITOR_KEYWORD) else type
+        event = {"customer_id": ext, "type": kind, "occurred_at": _stamp(ts)}
+        post_id = event["post_id"] = self.post_id(ts)
+        event["conversation_id"] = post_id
         if type in ("mention", "quote"):
             event["text"] = rng.choice(MENTION_TEXTS)
         elif type == "reply":
             event["text"] = rng.choice(REPLY_TEXTS)
-            event["in_reply_to"] = self.tweet_id(ts - rng.randrange(60, 3 * DAY))
-        elif type == "competitor_mention":
+            event["in_reply_to"] = self.post_id(ts - rng.randrange(60, 3 * DAY))
+            event["conversation_id"] = event["in_reply_to"]
+        elif type == COMPETITOR_KEYWORD:
             event["text"] = rng.choice(PROSPECT_TEXTS)
-            event["competitor"] = COMPETITOR
+            event["term"], event["about"] = COMPETITOR, "competitor"
         else:
             event["text"] = rng.choice(KEYWORD_TEXTS)
+            found = (k for k in BRAND_KEYWORDS if k in event["text"])
+            event["term"], event["about"] = next(found, BRAND), "brand"
+        author_id, handle = self.author
+        event["author_id"] = author_id
+        event["url"] = f"https://x.com/{handle}/status/{post_id}"
         return event
 
 

@@ -12,6 +12,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from engine.history.db import Database
+from engine.x.client import StaticToken, XClient
+from engine.x.stand_in import StandIn
 
 # Property tests judge answers, never speed: on a loaded 2-core CI machine a slow example
 # must not fail a run. Each test still sets its own max_examples.
@@ -74,3 +76,17 @@ def run_cli(tmp_path: Path, db_url: str) -> RunCli:
         return done.returncode, done.stdout, done.stderr
 
     return run
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    """A stand-in X API on an ephemeral loopback port (engine/x/stand_in.py)."""
+    with StandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def client(stand_in: StandIn) -> Iterator[XClient]:
+    """An X client for the stand-in; a short timeout so slow answers time out quickly."""
+    with XClient(stand_in.base_url, StaticToken("token"), timeout=1.0) as x:
+        yield x

@@ -95,10 +95,10 @@ def candidate(
     )
 
 
-def mention_candidate(tweet_id: str = "t1", text: str = "@acme hi", **kw: Any) -> Candidate:
+def mention_candidate(post_id: str = "t1", text: str = "@acme hi", **kw: Any) -> Candidate:
     cad = kw.pop("cad", None) or cadence("mention-reply", channel="x", priority=90)
     return candidate(
-        cad, trigger=event("mention", tweet_id=tweet_id, text=text), in_reply_to=tweet_id, **kw
+        cad, trigger=event("mention", post_id=post_id, text=text), in_reply_to=post_id, **kw
     )
 
 

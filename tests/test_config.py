@@ -92,3 +92,21 @@ def test_a_duration_too_large_for_the_calendar_is_too_long(tmp_path: Path) -> No
     assert problems_of(tmp_path, "policy:\n  min_gap: 99999999999999w\n") == [
         "config.yaml:2:12: policy.min_gap: '99999999999999w' is too long (use at most 3650d)"
     ]
+
+
+def test_the_x_channel_takes_refresh_and_timeout_settings(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "channels:\n  x: {refresh_env: RAPPORT_X_REFRESH, client_id_env: RAPPORT_X_CLIENT_ID,"
+        " timeout: 30s, max_attempts: 3}\n",
+        encoding="utf-8",
+    )
+    x = load_settings(path).x
+    assert (x.refresh_env, x.client_id_env) == ("RAPPORT_X_REFRESH", "RAPPORT_X_CLIENT_ID")
+    assert (x.timeout, x.max_attempts) == (timedelta(seconds=30), 3)
+
+
+def test_an_x_timeout_of_zero_is_a_problem(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "channels:\n  x: {timeout: 0s}\n") == [
+        "config.yaml:2:16: channels.x.timeout: '0s' is too short (use at least 1s)"
+    ]

@@ -16,8 +16,7 @@ from engine.history.importing import import_customers, import_events
 RunCli = Callable[..., tuple[int, str, str]]
 
 END = datetime(2026, 6, 15, tzinfo=UTC)
-DOMAIN_TYPES = {"purchase", "mention", "quote", "reply", "complaint", "opt_out",
-                "competitor_mention", "keyword_mention"}  # fmt: skip
+DOMAIN_TYPES = {"purchase", "mention", "quote", "reply", "complaint", "opt_out", "keyword"}
 
 
 def digest(path: Path) -> str:
@@ -46,8 +45,12 @@ def test_history_is_realistic_and_has_work_at_the_end() -> None:
     assert any("🌸" in r["name"] for r in rows) and any(len(r["name"]) > 60 for r in rows)
     assert rows[0]["id"] == "000001"
     assert any("stop" in e["text"].lower() for _, e in events if e["type"] == "reply")
-    assert all(len(e["tweet_id"]) == 19 for _, e in events if "tweet_id" in e)
-    assert {r["kind"] for r, e in events if e["type"] == "competitor_mention"} == {"prospect"}
+    assert all(len(e["post_id"]) == 19 for _, e in events if "post_id" in e)
+    x_events = [e for _, e in events if "post_id" in e]
+    assert all({"text", "url", "author_id", "conversation_id"} <= e.keys() for e in x_events)
+    about_competitor = [(r, e) for r, e in events if e.get("about") == "competitor"]
+    assert {r["kind"] for r, _ in about_competitor} == {"prospect"}
+    assert all(e["term"] in e["text"] for _, e in events if e["type"] == "keyword")
 
     def purchases(d: object) -> list[datetime]:
         return [parse_time(e["occurred_at"]) for e in d.events if e["type"] == "purchase"]  # type: ignore[attr-defined]

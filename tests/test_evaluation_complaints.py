@@ -27,6 +27,6 @@ def test_a_reply_to_a_summons_after_a_complaint_is_sent(db: Database, tmp_path: 
     w = World(db, write_project(tmp_path / "project", {"r": reply}))
     c = w.customer("c1")
     w.event(c, "complaint", at(-1), text="cold coffee again")
-    w.event(c, "mention", at(0), tweet_id="300", text="@acme can you help?")
+    w.event(c, "mention", at(0), post_id="300", text="@acme can you help?")
     w.run(at(0, minutes=1))
     assert [(cad, step) for _, cad, step, _ in w.contacts()] == [("r", "only")]

@@ -113,7 +113,7 @@ def _build(root: Path, template_db: Path, cadences: Any, policy: Any, events: An
     world = World(db, write_project(root / "project", _rules(cadences), config=_config(policy)))
     ids = [world.customer(f"c{i}", timezone=ZONES[i]) for i in range(4)]
     for index, type_, quarter in events:
-        props: dict[str, Any] = {"amount": 25, "tweet_id": f"t{quarter}", "text": "hello"}
+        props: dict[str, Any] = {"amount": 25, "post_id": f"t{quarter}", "text": "hello"}
         world.event(ids[index], type_, T0 + timedelta(minutes=15 * quarter), **props)
     return world
 

@@ -166,7 +166,7 @@ CASES = [
                 STARTS,
             )
         },
-        [purchase(0), ("reply", at(1), {"text": "thanks", "tweet_id": "9"})],
+        [purchase(0), ("reply", at(1), {"text": "thanks", "post_id": "9"})],
         [at(1.5), at(2)],
         [],
         [("c", at(0), "exited", 0)],
@@ -182,7 +182,7 @@ CASES = [
                 STARTS,
             )
         },
-        [purchase(0), ("reply", at(0), {"text": "hi", "tweet_id": "9"})],
+        [purchase(0), ("reply", at(0), {"text": "hi", "post_id": "9"})],
         [at(2)],
         [("c", "first", at(2))],
     ),
@@ -233,7 +233,7 @@ CASES = [
     Case(
         "opt-out word in a reply: suppressed at once, step dropped",
         {"c": cadence("c", "event: purchase", TWO_STEPS, STARTS)},
-        [purchase(0), ("reply", at(1), {"text": "STOP please", "tweet_id": "5"})],
+        [purchase(0), ("reply", at(1), {"text": "STOP please", "post_id": "5"})],
         [at(2)],
         [],
         [("c", at(0), "active", 1)],
@@ -407,8 +407,8 @@ def test_channel_x_replies_once_to_the_summoning_post(db: Database, tmp_path: Pa
     rules = {"m": cadence("m", "event: mention", reply, STARTS + "reentry: always\n", "x")}
     world = World(db, write_project(tmp_path / "p", rules))
     customer = world.customer("c1")
-    world.event(customer, "mention", at(0), tweet_id="111", text="hi @acme")
-    world.event(customer, "mention", at(1), tweet_id="222", text="again @acme")
+    world.event(customer, "mention", at(0), post_id="111", text="hi @acme")
+    world.event(customer, "mention", at(1), post_id="222", text="again @acme")
     world.run(at(0, minutes=30))
     world.run(at(1, minutes=30))
     world.run(at(1, minutes=30))

@@ -84,12 +84,12 @@ def test_events_without_id_are_idempotent(known: Database, tmp_path: Path) -> No
 
 def test_given_ids_dedupe_per_source(known: Database, tmp_path: Path) -> None:
     row = {"id": "e1", "customer_id": "7", "type": "mention", "occurred_at": "2026-03-01"}
-    path = write(tmp_path, "e.jsonl", json.dumps(row | {"tweet_id": 42}) + "\n")
+    path = write(tmp_path, "e.jsonl", json.dumps(row | {"post_id": 42}) + "\n")
     assert import_events(known, path).inserted == 1
     assert import_events(known, path).inserted == 0
     assert import_events(known, path, source="x").inserted == 1
     assert [(e.external_id, e.source) for e in events(known)] == [("e1", "import"), ("e1", "x")]
-    assert events(known)[0].properties == {"tweet_id": "42"}
+    assert events(known)[0].properties == {"post_id": "42"}
 
 
 def test_seq_increases_in_file_order_across_imports(known: Database, tmp_path: Path) -> None:
@@ -100,16 +100,16 @@ def test_seq_increases_in_file_order_across_imports(known: Database, tmp_path: P
     assert seqs == sorted(seqs) and len(set(seqs)) == 3
 
 
-def test_tweet_ids_and_leading_zeros_stay_text(known: Database, tmp_path: Path) -> None:
+def test_post_ids_and_leading_zeros_stay_text(known: Database, tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "e.csv",
-        "customer_id,type,occurred_at,tweet_id,in_reply_to,big,zip,count,ratio,neg,word\n"
+        "customer_id,type,occurred_at,post_id,in_reply_to,big,zip,count,ratio,neg,word\n"
         "0042,mention,2026-03-01,1790000000000000001,12,1234567890123456,02139,3,0.5,-2,3d\n",
     )
     import_events(known, path)
     assert events(known)[0].properties == {
-        "tweet_id": "1790000000000000001",
+        "post_id": "1790000000000000001",
         "in_reply_to": "12",
         "big": "1234567890123456",
         "zip": "02139",

@@ -60,7 +60,7 @@ def trigger_event(event_type: str | None) -> dict[str, Any] | None:
         return None
     event = sample_event(event_type)
     if event_type == "mention":
-        event["properties"] = {"tweet_id": "1893745893745893745", "text": "@acme is it vegan?"}
+        event["properties"] = {"post_id": "1893745893745893745", "text": "@acme is it vegan?"}
     return event
 
 

@@ -90,6 +90,6 @@ def test_opt_out_words_match_after_nfkc_folding() -> None:
 def test_opt_out_only_in_what_the_customer_said_to_the_brand() -> None:
     assert opt_out_in_event("reply", {"text": "stop", "in_reply_to": "1"}, WORDS) == "stop"
     assert opt_out_in_event("mention", {"text": "@acme unsubscribe"}, WORDS) == "unsubscribe"
-    assert opt_out_in_event("keyword_mention", {"text": "stop"}, WORDS) is None
+    assert opt_out_in_event("keyword", {"text": "stop"}, WORDS) is None
     assert opt_out_in_event("mention", {"text": None}, WORDS) is None
     assert opt_out_in_event("mention", {}, WORDS) is None

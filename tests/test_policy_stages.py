@@ -24,6 +24,7 @@ from policy_helpers import (
 from engine.cap import Cap
 from engine.facts import EventFacts, SuppressionFacts
 from engine.policy import STAGES, decide
+from engine.policy.consent import delivery_channel
 
 
 def test_nothing_in_the_way_sends() -> None:
@@ -173,18 +174,38 @@ def test_consent_not_required_by_default() -> None:
     assert one(decide([c], state(), NOW, policy()))[0] == "send"
 
 
-def test_prospects_only_through_review() -> None:
+def test_a_prospect_who_summons_gets_an_automatic_reply() -> None:
     prospect = customer(kind="prospect", consent_at=None)
     auto = mention_candidate(who=prospect)
-    assert one(decide([auto], state(), NOW, policy(require_consent=True))) == (
-        "drop",
-        "prospect_needs_review",
-        "prospects are only contacted through review, not channel x",
-    )
+    assert one(decide([auto], state(), NOW, policy(require_consent=True)))[0] == "send"
+    assert delivery_channel(auto, policy(require_consent=True), NOW) == "x"
     assert (
         one(decide([candidate(who=prospect)], state(), NOW, policy(require_consent=True)))[0]
         == "send"
     )
+
+
+def test_a_prospect_is_never_answered_on_x_without_a_summons() -> None:
+    prospect = customer(kind="prospect", consent_at=None)
+    keyword = candidate(
+        cadence("prospecting", channel="x"),
+        who=prospect,
+        trigger=event("keyword", post_id="9", text="acme?"),
+        in_reply_to="9",
+    )
+    assert one(decide([keyword], state(), NOW, policy()))[:2] == ("drop", "not_engaged_first")
+
+
+def test_a_customer_without_consent_who_summons_is_answered_through_review() -> None:
+    unconsented = mention_candidate(who=customer(consent_at=None))
+    strict = policy(require_consent=True)
+    assert one(decide([unconsented], state(), NOW, strict))[0] == "send"
+    assert delivery_channel(unconsented, strict, NOW) == "review"
+    consented = mention_candidate(who=customer())
+    assert delivery_channel(consented, strict, NOW) == "x"
+    # A proactive message to the same customer still waits for consent.
+    proactive = candidate(who=customer(consent_at=None))
+    assert one(decide([proactive], state(), NOW, strict))[:2] == ("defer", "no_consent")
 
 
 # X gates -----------------------------------------------------------------------------
@@ -199,11 +220,11 @@ def test_prospects_only_through_review() -> None:
             "channel x only replies to a mention, quote or reply (trigger is a purchase)",
         ),
         (
-            event("keyword_mention", tweet_id="9", text="acme"),
-            "channel x only replies to a mention, quote or reply (trigger is a keyword_mention)",
+            event("keyword", post_id="9", text="acme"),
+            "channel x only replies to a mention, quote or reply (trigger is a keyword)",
         ),
-        (event("mention", text="@acme hi"), "the mention has no tweet_id to reply to"),
-        (event("quote", tweet_id="8", text="nice"), "reply to 9 is not the summoning post 8"),
+        (event("mention", text="@acme hi"), "the mention has no post_id to reply to"),
+        (event("quote", post_id="8", text="nice"), "reply to 9 is not the summoning post 8"),
     ],
 )
 def test_channel_x_without_its_summoning_post_is_dropped(
@@ -216,7 +237,7 @@ def test_channel_x_without_its_summoning_post_is_dropped(
 def test_channel_x_replies_to_a_quote_or_reply_too() -> None:
     for kind in ("quote", "reply"):
         c = candidate(
-            cadence("auto", channel="x"), trigger=event(kind, tweet_id="9"), in_reply_to="9"
+            cadence("auto", channel="x"), trigger=event(kind, post_id="9"), in_reply_to="9"
         )
         assert one(decide([c], state(), NOW, policy()))[0] == "send"
 

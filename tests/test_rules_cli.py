@@ -35,8 +35,9 @@ def test_validate_prints_file_line_col_for_every_problem(run_cli: RunCli) -> Non
     assert out.splitlines() == [
         "tests/fixtures/rules/bad_duration.yaml:12:12: steps[2].after: '3 dayz' is not a "
         "duration (use a whole number and a unit, e.g. 45s, 30m, 12h, 2d, 3w)",
-        "tests/fixtures/rules/x_prospects.yaml:4:10: channel: x is not allowed for audience: "
-        "prospects (X forbids automated @mentions to people found by search; use channel: review)",
+        "tests/fixtures/rules/x_prospects.yaml:6:10: trigger.event: channel: x is not allowed "
+        "with event 'keyword' (only mention, quote, reply: X allows automated replies only to "
+        "people who addressed the brand first; use channel: review)",
     ]
 
 

@@ -171,9 +171,7 @@ EXPECTED: dict[str, list[str]] = {
     "x_not_engaged": [
         f"5:10: trigger.event: channel: x is not allowed with event 'purchase' {X_ONLY}"
     ],
-    "x_keyword": [
-        f"6:10: trigger.event: channel: x is not allowed with event 'keyword_mention' {X_ONLY}"
-    ],
+    "x_keyword": [f"6:10: trigger.event: channel: x is not allowed with event 'keyword' {X_ONLY}"],
     "x_when_trigger": [
         "3:10: channel: x needs an event trigger on an engaged-first event (mention, quote, "
         "reply); X allows automated replies only to people who addressed the brand first "
@@ -183,9 +181,8 @@ EXPECTED: dict[str, list[str]] = {
         "9:5: steps[1]: channel: x sends one reply per mention; later steps can never be "
         "sent (move them to a review cadence)"
     ],
-    "x_prospects": [
-        "4:10: channel: x is not allowed for audience: prospects (X forbids automated "
-        "@mentions to people found by search; use channel: review)"
+    "x_prospects": [  # prospects found by search: only a summons may be answered on x
+        f"6:10: trigger.event: channel: x is not allowed with event 'keyword' {X_ONLY}"
     ],
 }
 
@@ -258,3 +255,14 @@ def test_environment_variables_are_never_expanded(
     )
     strategy = load_strategy(tmp_path, templates_dir=TEMPLATES)
     assert strategy.cadences[0].description == "$RAPPORT_SECRET ${RAPPORT_SECRET}"
+
+
+def test_prospects_may_be_answered_on_x_when_they_summon_the_brand(tmp_path: Path) -> None:
+    rule = tmp_path / "answer-prospects.yaml"
+    rule.write_text(
+        "version: 1\ncadence: answer-prospects\naudience: prospects\nchannel: x\n"
+        "trigger:\n  event: mention\nsteps:\n  - name: reply\n    template: thanks.j2\n",
+        encoding="utf-8",
+    )
+    strategy, problems = validate_files(tmp_path, templates_dir=TEMPLATES, paths=[rule])
+    assert problems == [] and strategy is not None

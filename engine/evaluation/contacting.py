@@ -31,6 +31,7 @@ from engine.messages import (
 )
 from engine.policy import decide
 from engine.policy.candidates import Candidate, CustomerPolicyState, Verdict
+from engine.policy.consent import delivery_channel
 from engine.policy.keys import idempotency_key
 
 Text = Rendered | MessageRefusal | None  # None: the policy did not send, nothing rendered
@@ -58,8 +59,8 @@ def in_reply_to(due: DueStep) -> str | None:
     event = due.trigger_event
     if due.cadence.channel != Channel.X or event is None:
         return None
-    tweet = event.properties.get("tweet_id")
-    return str(tweet) if tweet is not None else None
+    post = event.properties.get("post_id")
+    return str(post) if post is not None else None
 
 
 def candidate_of(history: CustomerHistory, due: DueStep) -> Candidate:
@@ -209,6 +210,7 @@ class ContactRound:
 
     def _plan(self, candidate: Candidate, rendered: Rendered, due: DueStep) -> None:
         customer, cadence = candidate.customer, candidate.cadence
+        channel = delivery_channel(candidate, self.setup.settings.policy, self.now)
         contact = PlannedContact(
             customer_id=customer.id,
             enrolment=due.enrolment,
@@ -217,8 +219,8 @@ class ContactRound:
             variant=candidate.variant,
             idempotency_key=candidate.idempotency_key,
             text=rendered.text,
-            channel=cadence.channel,
-            state=ContactState.first(cadence.channel),
+            channel=channel,
+            state=ContactState.first(channel),
             in_reply_to=candidate.in_reply_to,
             planned_at=self.now,
             handle=customer.handle,
@@ -229,14 +231,14 @@ class ContactRound:
         self.changes.contacts.append(contact)
         self.history.contact_keys.add(candidate.idempotency_key)
         self.history.past_contacts.append(
-            PastContact(cadence.name, self.now, cadence.channel, candidate.in_reply_to)
+            PastContact(cadence.name, self.now, channel.value, candidate.in_reply_to)
         )
         due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
         self._note(
             candidate,
             Outcome.PLANNED,
             Reason.SENT_TO_OUTBOX,
-            f"{cadence.channel}: {rendered.template}",
+            f"{channel}: {rendered.template}",
             rendered,
         )
 

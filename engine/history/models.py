@@ -198,3 +198,57 @@ class CadenceLaunch(Base):
 
     cadence: Mapped[str] = mapped_column(String(100), primary_key=True)
     first_seen_at: Mapped[datetime]
+
+
+class XCredentials(Base):
+    """The X account's OAuth 2.0 tokens and user id (0006).
+
+    X rotates the refresh token at every refresh and the old one stops working, so the
+    newest is kept here, not only in the environment: a restart must not lose it.
+    """
+
+    __tablename__ = "x_credentials"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # "brand"
+    access_token: Mapped[str | None] = mapped_column(Text)
+    access_expires_at: Mapped[datetime | None]
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(String(32))  # from GET /2/users/me
+    username: Mapped[str | None] = mapped_column(String(15))
+    updated_at: Mapped[datetime]
+
+
+class XCursor(Base):
+    """Ingestion cursors: the newest post id seen per endpoint, so each post is read once."""
+
+    __tablename__ = "x_cursors"
+
+    endpoint: Mapped[str] = mapped_column(String(100), primary_key=True)
+    since_id: Mapped[str | None] = mapped_column(String(32))
+    last_success_at: Mapped[datetime | None]
+
+
+class XRateLimit(Base):
+    """The last rate-limit headers X sent per endpoint (and the app's 24-hour limit)."""
+
+    __tablename__ = "x_rate_limits"
+
+    endpoint: Mapped[str] = mapped_column(String(100), primary_key=True)
+    limit: Mapped[int | None]
+    remaining: Mapped[int | None]
+    reset_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class XPostAttempt(Base):
+    """One POST /2/tweets attempt, written with the `sending` commit: the configured
+    budgets per 15 minutes and 24 hours count these, as X counts requests."""
+
+    __tablename__ = "x_post_attempts"
+    __table_args__ = (Index("ix_x_post_attempts_at", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    attempted_at: Mapped[datetime]
+    status_code: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))

@@ -28,7 +28,6 @@ class Reason(StrEnum):
     OPTED_OUT = "opted_out"
     SUPPRESSED = "suppressed"
     COMPLAINT_BLOCK = "complaint_block"
-    PROSPECT_NEEDS_REVIEW = "prospect_needs_review"
     NO_CONSENT = "no_consent"
     NOT_ENGAGED_FIRST = "not_engaged_first"
     ALREADY_REPLIED = "already_replied"

@@ -112,7 +112,7 @@ def sample_event(event_type: str = "purchase") -> dict[str, Any]:
             "amount": 1234.5,
             "currency": "USD",
             "product": "limited-edition hand-thrown ceramic pour-over coffee set",
-            "tweet_id": "1893745893745893745",
+            "post_id": "1893745893745893745",
             "text": "Just got my order from @brand and honestly it is the best thing I've bought"
             " all year, the packaging alone 😍😍😍 #happy",
         },

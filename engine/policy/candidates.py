@@ -36,7 +36,7 @@ class Candidate:
     variant: str  # "" without A/B
     template: str
     idempotency_key: str  # engine.policy.keys.idempotency_key(...)
-    in_reply_to: str | None  # channel x: the tweet id of the summoning post
+    in_reply_to: str | None  # channel x: the post id of the summoning post
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
-"""The X rules at send time (DESIGN §2): the automatic channel is one reply to one summons.
+"""The X rules at send time (docs/x.md): the automatic channel is one reply to one summons.
 
 `rapport validate` already refuses channel-x cadences without an engaged-first trigger;
 this stage checks each actual candidate, because the API accepts a programmatic reply
 only to a post whose author summoned the brand, and only one reply per such post. The
-post must be the trigger itself (a mention, quote or reply carrying its tweet id), and
+post must be the trigger itself (a mention, quote or reply carrying its post id), and
 the ledger must not hold a reply to it already. Review-channel candidates pass untouched:
 a person posts those.
 
@@ -29,20 +29,17 @@ def _not_engaged_first(candidate: Candidate) -> str | None:
     if event is None or event.type not in ENGAGED_FIRST_EVENT_TYPES:
         kind = "no trigger event" if event is None else f"trigger is a {event.type}"
         return f"channel x only replies to a mention, quote or reply ({kind})"
-    tweet_id = event.properties.get("tweet_id")
-    if tweet_id in (None, ""):
-        return f"the {event.type} has no tweet_id to reply to"
-    if str(tweet_id) != candidate.in_reply_to:
-        return f"reply to {candidate.in_reply_to} is not the summoning post {tweet_id}"
+    post_id = event.properties.get("post_id")
+    if post_id in (None, ""):
+        return f"the {event.type} has no post_id to reply to"
+    if str(post_id) != candidate.in_reply_to:
+        return f"reply to {candidate.in_reply_to} is not the summoning post {post_id}"
     return None
 
 
 def x_gates(candidates: Sequence[Candidate], ctx: Context) -> StageResult:
-    replied = {
-        past.in_reply_to
-        for past in ctx.state.past_contacts
-        if past.channel == Channel.X and past.in_reply_to is not None
-    }
+    # Any channel: a summons reply that went to review (consent.py) answers the post too.
+    replied = {past.in_reply_to for past in ctx.state.past_contacts if past.in_reply_to is not None}
 
     def verdict_of(candidate: Candidate) -> Verdict | None:
         if candidate.cadence.channel != Channel.X:

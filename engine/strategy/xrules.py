@@ -1,9 +1,11 @@
-"""The X rules of DESIGN §2, as checks on a cadence file.
+"""The X rules (docs/x.md, the two ways out), as checks on a cadence file.
 
 X allows automated posts only as one reply to a post in which the customer summoned the
 brand (mentioned or quoted it, or replied to it), one reply per such post, so an
-automatic cadence has a single step. Everything proactive — thank-yous,
-check-ins, prospecting — goes through the review queue. Rapport refuses, at validate
+automatic cadence has a single step. That holds for prospects too: one who @mentions the
+brand engaged first and may get an automatic reply (`audience: prospects` with a summons
+trigger is valid). Everything proactive — thank-yous, check-ins, prospecting on keyword
+posts — goes through the review queue. Rapport refuses, at validate
 time, any cadence whose messages could leave automatically without such a post.
 """
 
@@ -27,14 +29,6 @@ def x_rule_problems(doc: Document) -> list[Problem]:
     if data.get("channel") != "x":
         return []
     problems: list[Problem] = []
-    if data.get("audience") == "prospects":
-        problems.append(
-            doc.problem(
-                ("channel",),
-                "channel: x is not allowed for audience: prospects "
-                "(X forbids automated @mentions to people found by search; use channel: review)",
-            )
-        )
     trigger = data.get("trigger")
     event = trigger.get("event") if isinstance(trigger, dict) else None
     if not isinstance(event, str):

@@ -4,7 +4,7 @@ Conventions (DESIGN §8), beyond the column lists:
 - Empty CSV cells and JSON nulls are absent values, not empty strings.
 - CSV cells become numbers only when nothing is lost: integers of up to 15 digits without
   a leading zero, and plain decimals. `id`, `*_id`, `in_reply_to` and `text` always stay
-  text (a tweet id is an identifier, not a quantity), as do longer digit strings.
+  text (a post id is an identifier, not a quantity), as do longer digit strings.
 - Customer ids and event ids are text kept exactly as given (leading zeros too).
 - Event types are stored in lower case (`Purchase` is `purchase`, the spelling rules use).
 - Nothing is dropped without a word: a re-used event id with other content is a conflict

@@ -19,14 +19,14 @@ MAX_NAME_LENGTH = 200
 
 # Numbers in CSV cells become numbers, but only when that cannot lose anything: an integer of
 # at most 15 digits without leading zeros (exact in a float too), or a plain decimal. Longer
-# digit strings (tweet ids), leading zeros (zip codes, ids) and exponents stay text.
+# digit strings (post ids), leading zeros (zip codes, ids) and exponents stay text.
 _INT = re.compile(r"0|-?[1-9][0-9]{0,14}")
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,15}")
 _NON_FINITE = re.compile(r"[-+]?(?:nan|inf|infinity)", re.IGNORECASE)
 _EXPONENT = re.compile(r"[-+]?\d+(?:\.\d*)?[eE][-+]?\d+")
 NOT_FINITE = "is not a finite number (leave the cell empty for no value)"
 # Identifiers are never quantities, whatever they look like: `id`, `*_id` and `in_reply_to`
-# (a tweet id) stay text even when they are short digit strings.
+# (a post id) stay text even when they are short digit strings.
 _ALWAYS_TEXT = frozenset({"id", "in_reply_to", "text"})
 
 

@@ -1,0 +1,1 @@
+"""Delivery: the outbox leaves for X here (engine/delivery/outbox.py)."""
