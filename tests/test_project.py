@@ -316,5 +316,6 @@ def test_without_data_only_names_close_to_a_known_one_warn(tmp_path: Path) -> No
 
 def test_the_product_event_types_are_the_ones_rapport_writes() -> None:
     written = {*ENGAGED_FIRST_EVENT_TYPES, "keyword", OPT_OUT_EVENT, COMPLAINT_EVENT}
-    demo = {kind for kind, _ in (*CUSTOMER_MIX, *PROSPECT_MIX)}
+    # The demo's mix names keyword events by what they are about ('keyword about brand').
+    demo = {kind.split()[0] for kind, _ in (*CUSTOMER_MIX, *PROSPECT_MIX)}
     assert written | demo == PRODUCT_EVENT_TYPES

@@ -38,8 +38,6 @@ PRODUCT_EVENT_TYPES: frozenset[str] = frozenset(
         "opt_out",
         "complaint",
         "purchase",
-        "keyword_mention",
-        "competitor_mention",
     }
 )
 # `customer.<name>` that every customer has, attributes aside (engine/evaluation/facts.py)
