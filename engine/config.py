@@ -228,7 +228,9 @@ def _review(data: dict[str, Any]) -> Review:
         host, _, port_text = data["listen"].rpartition(":")
         host, port = host.strip("[]"), int(port_text)
     expires = _duration(data, "expires")
-    return Review(expires=expires if expires is not None else defaults.expires, host=host, port=port)
+    return Review(
+        expires=expires if expires is not None else defaults.expires, host=host, port=port
+    )
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def _targets(ctx: AppContext, ids: Sequence[int], all_: bool, cadence: str | Non
     return list(ids)
 
 
-def _each(ids: Sequence[int], act: Callable[[int], str], verb: str) -> None:
+def _each(ids: Sequence[int], act: Callable[[int], str], verb: str, *, bulk: bool) -> None:
     """Act on every id; refusals are one line each on stderr and make the exit 1."""
     from engine.review.queue import ReviewRefused
 
@@ -93,7 +93,7 @@ def _each(ids: Sequence[int], act: Callable[[int], str], verb: str) -> None:
         except ReviewRefused as exc:
             click.echo(f"error: {exc}", err=True)
             refused += 1
-    if len(ids) != 1:
+    if bulk or len(ids) != 1:
         click.echo(f"{verb} {done}, refused {refused}")
     if not ids:
         click.echo("nothing to do: no message of that cadence is pending review", err=True)
@@ -213,7 +213,7 @@ def approve_command(ids: tuple[int, ...], all_: bool, cadence: str | None) -> No
         item = approve(ctx.database, contact_id, reviewer=reviewer, now=now)
         return f"approved {item.id} @{item.handle}: post it at {item.intent_url}"
 
-    _each(targets, act, "approved")
+    _each(targets, act, "approved", bulk=all_)
 
 
 @click.command(name="reject")
@@ -251,7 +251,7 @@ def reject_command(
             said += f"; withdrew {', '.join(map(str, withdrawn))}"
         return said
 
-    _each(targets, act, "rejected")
+    _each(targets, act, "rejected", bulk=all_)
 
 
 @click.command(name="edit")
@@ -289,7 +289,7 @@ def edit_command(ids: tuple[int, ...], text: str, all_: bool, cadence: str | Non
         item = edit(ctx.database, contact_id, text=new, reviewer=reviewer, now=now)
         return f"edited {item.id} @{item.handle} [{item.weighted_length}/280]"
 
-    _each(targets, act, "edited")
+    _each(targets, act, "edited", bulk=all_)
 
 
 def _handle_of(ctx: AppContext, contact_id: int) -> str:
