@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from engine.ledger.states import ContactState
 from engine.policy.candidates import CustomerFacts, EventFacts, PastContact, SuppressionFacts
 
 ONGOING_STATES = ("active", "held_out")
-# Ledger rows in these states never counted against caps (DOMAIN: contact states).
-NOT_COUNTING_STATES = ("rejected", "failed", "expired")
+# Ledger rows in these states never count against caps: the states' own rule, so a message
+# cancelled by `reject --stop` (or an opt-out) frees the cap like a rejected one.
+NOT_COUNTING_STATES = tuple(state.value for state in ContactState if not state.counts_for_caps)
 
 
 @dataclass(eq=False)

@@ -32,6 +32,7 @@ class Happening:
     occurred_at: datetime
     summary: str  # the post's text, an amount, or ""
     url: str | None = None
+    said: bool = False  # the summary is the customer's own words (a post's text)
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,13 @@ def summary(properties: Mapping[str, Any]) -> str:
 
 
 def happening(event: Event) -> Happening:
-    url = event.properties.get("url")
+    url, text = event.properties.get("url"), event.properties.get("text")
     return Happening(
         event.type,
         event.occurred_at,
         summary(event.properties),
         url if isinstance(url, str) else None,
+        said=isinstance(text, str) and bool(text.strip()),
     )
 
 
