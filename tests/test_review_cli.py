@@ -222,7 +222,7 @@ def test_mark_sent_takes_the_post_id_from_the_url(queue: Queue, run_cli: RunCli)
         ::2
     ] == (
         1,
-        "error: --url 'https://example.com/acme/status/1' is not the URL of an X post"
+        "error: 'https://example.com/acme/status/1' is not the URL of an X post"
         " (copy it from the post, e.g. https://x.com/acme/status/1790000000000000000)\n",
     )
     url = "https://x.com/acme/status/1790000000000000099"

@@ -56,6 +56,6 @@ def test_anything_else_is_refused(url: str) -> None:
     with pytest.raises(RapportError) as refused:
         post_id_of(url)
     assert str(refused.value) == (
-        f"--url {url!r} is not the URL of an X post"
+        f"{url!r} is not the URL of an X post"
         " (copy it from the post, e.g. https://x.com/acme/status/1790000000000000000)"
     )

@@ -219,6 +219,18 @@ def test_a_reviewer_clears_the_queue(browser: Browser, served: Served) -> None:
         edited,
         "@jane_doe thank you for your first order!",
     ]  # by cadence: prospects, thanks
+    # a person posted Jane's: the post's URL marks it sent
+    page.fill(f"#item-{ids.jane} input[name=url]", "https://x.com/acme")
+    page.click(f"#item-{ids.jane} form.sent button")
+    expect(page.locator(f"#item-{ids.jane} .note.error")).to_have_text(
+        "'https://x.com/acme' is not the URL of an X post"
+        " (copy it from the post, e.g. https://x.com/acme/status/1790000000000000000)"
+    )
+    page.fill(f"#item-{ids.jane} input[name=url]", f"https://x.com/acme/status/{POST_ID[:-1]}9")
+    page.click(f"#item-{ids.jane} form.sent button")
+    expect(page.locator(".note.ok")).to_have_text(f"Marked message {ids.jane} as sent.")
+    row = served.queue.contact(ids.jane)
+    assert (row.state, row.remote_id) == (ContactState.SENT, f"{POST_ID[:-1]}9")
     assert DIALOGS == []  # no alert() ran
     page.context.close()
 

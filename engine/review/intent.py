@@ -41,7 +41,7 @@ def post_id_of(url: str) -> str:
         or not match
     ):
         raise RapportError(
-            f"--url {url!r} is not the URL of an X post",
+            f"{url!r} is not the URL of an X post",
             hint="copy it from the post, e.g. https://x.com/acme/status/1790000000000000000",
         )
     return match.group(1)

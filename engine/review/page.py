@@ -31,12 +31,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from engine import clock
 from engine.durations import format_duration
+from engine.errors import RapportError
 from engine.history.db import Database
 from engine.ledger.states import ContactState
 from engine.messages.length import MAX_WEIGHTED_LENGTH
 from engine.review import queue
 from engine.review.items import load_items
-from engine.review.queue import Reviewer, ReviewRefused, RuleFacts
+from engine.review.queue import Reviewer, RuleFacts
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "rapport_review"
@@ -172,7 +173,7 @@ class ReviewPage:
         queue.expire_overdue(self.database, expires=self.settings.review.expires, now=now)
         try:
             return self._do(action, contact_id, reviewer, request, session, now)
-        except ReviewRefused as refused:
+        except RapportError as refused:  # a refused action, or a URL that is not a post
             if action in ("approve", "edit", "open"):
                 session.drafts[contact_id] = request.field("text")
             session.notes[contact_id] = ("error", str(refused))
