@@ -76,3 +76,34 @@ def test_the_next_step_after_review(
     assert run_cli(*action)[0] == 0
     _run(run_cli, hours_ago=2)
     assert (_ledger(db), _enrolment(db)) == (ledger, enrolment)
+
+
+def test_messages_withdrawn_by_stop_free_the_cap(
+    db: Database, tmp_path: Path, run_cli: RunCli
+) -> None:
+    starts = "starts: 2026-01-01T00:00:00Z\n"
+    one = "- name: only\n  template: t.j2\n"
+    rules = {
+        "thanks": cadence("thanks", "event: purchase", TWO_STEPS, starts),
+        "b": cadence("b", "event: visit", one, starts),
+        "c": cadence("c", "event: visit", one, starts),
+    }
+    write_project(tmp_path, rules, config="timezone: UTC\npolicy:\n  caps: [{max: 2, per: 1d}]\n")
+    queue = Queue(db)
+    jane = queue.customer("jane_doe", "Jane Doe")
+    queue.event(jane, "purchase", timedelta(hours=5), amount=30)
+    queue.event(jane, "visit", timedelta(hours=1, minutes=30))
+    _run(run_cli, hours_ago=4)
+    _run(run_cli, hours_ago=2)
+    assert _ledger(db) == [("thanks", "pending_review"), ("check-in", "pending_review")]
+    assert run_cli("reject", "1", "--stop")[:2] == (
+        0,
+        "rejected 1 and ended its enrolment; withdrew 2\n",
+    )
+    _run(run_cli, hours_ago=1)  # b and c are due: the cap of 2 counts neither withdrawn message
+    assert _ledger(db) == [
+        ("thanks", "rejected"),
+        ("check-in", "cancelled"),
+        ("only", "pending_review"),
+        ("only", "pending_review"),
+    ]

@@ -125,7 +125,12 @@ class DurationParam(click.ParamType):
     "--older-than", "older_than", type=DurationParam(), help="Only messages at least this old."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="json: one object per message, with its intent_url, for scripts.",
 )
 @click.option("--serve", is_flag=True, help="Open the local review page instead of listing.")
 @click.option(
