@@ -6,7 +6,7 @@ DEMO    := demo
 DEMO_DB := sqlite:///$(DEMO)/rapport.db
 DEMO_AT := 2026-06-15T18:00:00Z
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,12 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-test
+unit: $(VENV)/.installed-test chromium
 	$(BIN)/pytest
+
+# The review page's browser tests need Debian's chromium: installed here when missing.
+chromium:
+	bash .ci/ensure-chromium
 
 test: lint typecheck unit
 

@@ -54,6 +54,8 @@ _CAP = {
     "properties": {"max": {"type": "integer", "minimum": 0}, "per": _DURATION},
 }
 _QUIET_HOURS = r"\d{2}:\d{2}-\d{2}:\d{2}"
+# HOST:PORT; an IPv6 host in brackets ([::1]:8765).
+_LISTEN = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$"
 _HANDLE = {
     "type": "string",
     "pattern": r"^@?[A-Za-z0-9_]{1,15}$",
@@ -131,6 +133,17 @@ CONFIG_SCHEMA: dict[str, Any] = _object(
             },
         ),
         "retention": _object("retention", {"decisions": _DURATION}),
+        "review": _object(
+            "review",
+            {
+                "expires": _DURATION,
+                "listen": {
+                    "type": "string",
+                    "pattern": _LISTEN,
+                    "x-hint": "is not an address (use HOST:PORT, e.g. 127.0.0.1:8765)",
+                },
+            },
+        ),
     },
 )
 
@@ -202,6 +215,32 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Review:
+    """The review queue: pending and approved-but-unposted messages expire after `expires`;
+    the local review page listens on `host:port` (loopback unless configured otherwise)."""
+
+    expires: timedelta = timedelta(days=3)
+    host: str = "127.0.0.1"
+    port: int = 8765
+
+    @property
+    def listen(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def _review(data: dict[str, Any]) -> Review:
+    defaults = Review()
+    host, port = defaults.host, defaults.port
+    if "listen" in data:
+        host, _, port_text = data["listen"].rpartition(":")
+        host, port = host.strip("[]"), int(port_text)
+    expires = _duration(data, "expires")
+    return Review(
+        expires=expires if expires is not None else defaults.expires, host=host, port=port
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     database: str = DEFAULT_DATABASE
     timezone: str = DEFAULT_TIMEZONE
@@ -210,6 +249,7 @@ class Settings:
     x: XChannel = field(default_factory=XChannel)
     schedule: Schedule = field(default_factory=Schedule)
     decision_retention: timedelta = timedelta(days=90)
+    review: Review = field(default_factory=Review)
     project_dir: Path = field(default_factory=Path.cwd)
 
     @property
@@ -298,6 +338,9 @@ def _durations(data: Any) -> Iterator[tuple[tuple[str | int, ...], Any, bool]]:
     x = _section(_section(data, "channels"), "x")
     if "timeout" in x:
         yield ("channels", "x", "timeout"), x["timeout"], True
+    review = _section(data, "review")
+    if "expires" in review:
+        yield ("review", "expires"), review["expires"], True  # 0s: expired on arrival
     for section, positive in (("schedule", True), ("retention", False)):
         for key, value in _section(data, section).items():
             yield (section, key), value, positive  # schedule 0s: a busy loop
@@ -390,6 +433,16 @@ def _semantic_problems(doc: Document) -> list[Problem]:
             problems.append(
                 doc.problem(("policy", "global_holdout"), f"policy.global_holdout: {exc}")
             )
+    listen = _section(data, "review").get("listen")
+    if isinstance(listen, str) and re.fullmatch(_LISTEN, listen):
+        port = int(listen.rpartition(":")[2])
+        if not 1 <= port <= 65535:
+            problems.append(
+                doc.problem(
+                    ("review", "listen"),
+                    f"review.listen: port {port} is out of range (use 1-65535, e.g. 8765)",
+                )
+            )
     return problems + _duration_problems(doc)
 
 
@@ -415,6 +468,7 @@ def settings_from_document(doc: Document, project_dir: Path) -> Settings:
         decision_retention=_or_default(
             _duration(data.get("retention", {}), "decisions"), defaults.decision_retention
         ),
+        review=_review(data.get("review", {})),
         project_dir=project_dir,
     )
 

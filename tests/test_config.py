@@ -110,3 +110,29 @@ def test_an_x_timeout_of_zero_is_a_problem(tmp_path: Path) -> None:
     assert problems_of(tmp_path, "channels:\n  x: {timeout: 0s}\n") == [
         "config.yaml:2:16: channels.x.timeout: '0s' is too short (use at least 1s)"
     ]
+
+
+def test_review_defaults_expire_after_3d_and_listen_on_loopback(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("timezone: UTC\n")
+    review = load_settings(tmp_path / "config.yaml").review
+    assert (review.expires, review.host, review.port) == (timedelta(days=3), "127.0.0.1", 8765)
+
+
+def test_review_section_is_read(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text('review: {expires: 12h, listen: "[::1]:9000"}\n')
+    review = load_settings(tmp_path / "config.yaml").review
+    assert (review.expires, review.host, review.port) == (timedelta(hours=12), "::1", 9000)
+    assert review.listen == "[::1]:9000"
+
+
+def test_review_problems_name_the_key_and_the_fix(tmp_path: Path) -> None:
+    text = "review:\n  expires: 0d\n  listen: 127.0.0.1:99999\n"
+    assert problems_of(tmp_path, text) == [
+        "config.yaml:2:12: review.expires: '0d' is too short (use at least 1s)",
+        "config.yaml:3:11: review.listen: port 99999 is out of range (use 1-65535, e.g. 8765)",
+    ]
+    assert problems_of(tmp_path, "review: {listen: localhost, colour: red}\n") == [
+        "config.yaml:1:18: review.listen: 'localhost' is not an address"
+        " (use HOST:PORT, e.g. 127.0.0.1:8765)",
+        "config.yaml:1:29: 'colour' is not a key of review (allowed: expires, listen)",
+    ]

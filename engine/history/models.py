@@ -149,6 +149,14 @@ class Contact(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     remote_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
+    # The review queue (0004): `text` is what goes out; the text as generated is kept from
+    # the first review action on, the text as approved at approval; the post's URL once a
+    # person posted it.
+    generated_text: Mapped[str | None] = mapped_column(Text)
+    approved_text: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None]
+    post_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class Decision(Base):
