@@ -126,6 +126,22 @@ CONFIG_SCHEMA: dict[str, Any] = _object(
             },
         ),
         "retention": _object("retention", {"decisions": _DURATION}),
+        "report": _object(
+            "report",
+            {
+                "responses": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+                        "x-hint": "is not an event type (letters, digits and _)",
+                    },
+                },
+                "window": _DURATION,
+                "value_property": {"type": "string", "minLength": 1},
+                "cost_per_message": {"type": "number", "minimum": 0},
+            },
+        ),
     },
 )
 
@@ -195,6 +211,20 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Report:
+    """What `rapport report` counts as a response, and what a message costs.
+
+    Replies to our messages are engagement, not responses for lift: a control customer
+    cannot reply to a message they never got, so counting replies would favour treatment.
+    """
+
+    responses: tuple[str, ...] = ("purchase",)
+    window: timedelta = timedelta(days=14)
+    value_property: str = "amount"
+    cost_per_message: float = 0.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database: str = DEFAULT_DATABASE
     timezone: str = DEFAULT_TIMEZONE
@@ -203,6 +233,7 @@ class Settings:
     x: XChannel = field(default_factory=XChannel)
     schedule: Schedule = field(default_factory=Schedule)
     decision_retention: timedelta = timedelta(days=90)
+    report: Report = field(default_factory=Report)
     project_dir: Path = field(default_factory=Path.cwd)
 
     @property
@@ -252,6 +283,16 @@ def _policy(data: dict[str, Any]) -> Policy:
     )
 
 
+def _report(data: dict[str, Any]) -> Report:
+    defaults = Report()
+    return Report(
+        responses=tuple(data.get("responses", defaults.responses)),
+        window=_or_default(_duration(data, "window"), defaults.window),
+        value_property=data.get("value_property", defaults.value_property),
+        cost_per_message=float(data.get("cost_per_message", defaults.cost_per_message)),
+    )
+
+
 def beside(url: str, project_dir: Path) -> str:
     """A relative SQLite path in config.yaml is relative to the config file, not the cwd:
     a daemon started from another folder must use the same ledger as the CLI."""
@@ -284,6 +325,9 @@ def _durations(data: Any) -> Iterator[tuple[tuple[str | int, ...], Any, bool]]:
     for section, positive in (("schedule", True), ("retention", False)):
         for key, value in _section(data, section).items():
             yield (section, key), value, positive  # schedule 0s: a busy loop
+    report = _section(data, "report")
+    if "window" in report:
+        yield ("report", "window"), report["window"], True  # a 0s window: nobody responds
 
 
 def _duration_problems(doc: Document) -> list[Problem]:
@@ -364,6 +408,7 @@ def settings_from_document(doc: Document, project_dir: Path) -> Settings:
         decision_retention=_or_default(
             _duration(data.get("retention", {}), "decisions"), defaults.decision_retention
         ),
+        report=_report(data.get("report", {})),
         project_dir=project_dir,
     )
 
