@@ -144,7 +144,9 @@ class ContactRound:
             candidate = candidate_of(self.history, due)
             if candidate.idempotency_key in self.history.contact_keys:
                 # Already in the ledger (an earlier run, another process): never twice.
-                due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
+                due.enrolment.resolve_step(
+                    self.now, due.step_index, due.step.name, outcome="planned"
+                )
                 resolved.append(due.enrolment)
                 continue
             # By identity: the policy hands back the very candidate objects it was given.
@@ -162,7 +164,9 @@ class ContactRound:
                 resolved.append(due.enrolment)
             elif verdict.outcome == "drop":
                 self._note(candidate, "dropped", verdict.reason, verdict.detail, None)
-                due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
+                due.enrolment.resolve_step(
+                    self.now, due.step_index, due.step.name, outcome="dropped"
+                )
                 resolved.append(due.enrolment)
             else:
                 self._note(candidate, "deferred", verdict.reason, verdict.detail, None)
@@ -221,7 +225,7 @@ class ContactRound:
         self.history.past_contacts.append(
             PastContact(cadence.name, self.now, cadence.channel, candidate.in_reply_to)
         )
-        due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
+        due.enrolment.resolve_step(self.now, due.step_index, due.step.name, outcome="planned")
         self._note(
             candidate,
             "planned",

@@ -176,16 +176,17 @@ def advance(
             note("exited", "unless_event", f"{event.type} at {event.occurred_at.isoformat()}")
             return None
         if step.expires is not None and now > due + step.expires:
-            enrolment.resolve_step(now, index, step.name)
+            enrolment.resolve_step(now, index, step.name, outcome="expired")
             note("expired", "expired", f"due {due.isoformat()}, not sendable within {step.expires}")
             continue
         if step.when is not None and not step_when(enrolment, step):
-            enrolment.resolve_step(now, index, step.name)
+            enrolment.resolve_step(now, index, step.name, outcome="skipped")
             note("skipped", "when_false", f"when: {step.when.text}")
             continue
         if enrolment.state == "held_out":
-            enrolment.resolve_step(now, index, step.name)
-            note("held_out", holdout_reason(cadence) or "held_out", "control group: no message")
+            group = holdout_reason(cadence) or "held_out"  # global_holdout or held_out
+            enrolment.resolve_step(now, index, step.name, outcome=group)
+            note("held_out", group, "control group: no message")
             continue
         trigger = _event_by_id(history, enrolment.trigger_event_id)
         return DueStep(enrolment, cadence, step, index, due, trigger)
