@@ -10,7 +10,6 @@ COMMANDS = [
     not_built("approve", "Approve messages in the review queue by ID."),
     not_built("reject", "Reject messages in the review queue by ID."),
     not_built("mark-sent", "Record a message a person posted from the review queue."),
-    not_built("report", "Sends, responses, lift against holdout and ROI per cadence."),
     not_built("status", "Daemon health, outbox by state, last runs."),
     not_built("worker", "Multi-machine mode on PostgreSQL."),
 ]
