@@ -138,7 +138,12 @@ CONFIG_SCHEMA: dict[str, Any] = _object(
                     },
                 },
                 "window": _DURATION,
-                "value_property": {"type": "string", "minLength": 1},
+                "value_property": {
+                    "type": "string",
+                    "minLength": 1,
+                    "x-hint": "is not a property name (the purchase property with the value,"
+                    " e.g. amount)",
+                },
                 "cost_per_message": {"type": "number", "minimum": 0},
             },
         ),

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -144,7 +144,8 @@ class Known:
 
 
 class _Writer:
-    """One batch in one transaction: find or create the enrolment, then the rows."""
+    """One batch in one transaction, in a few bulk statements (one per table), not one per
+    row: what is already stored is read first, so only new rows are written and counted."""
 
     def __init__(self, db: Database, session: Session, summary: ImportSummary) -> None:
         self.db, self.session, self.summary = db, session, summary
@@ -167,98 +168,165 @@ class _Writer:
 
     def write(self, rows: list[PastContact]) -> None:
         known = self.enrolments(rows)
-        for row in rows:
-            enrolment = known.get(row.key)
-            control = row.holdout is not None
-            if enrolment is not None and (enrolment.state == EnrolmentState.HELD_OUT) != control:
-                arms = ("treatment", "a control") if control else ("a control", "treatment")
-                self.summary.reject(
-                    row.line,
-                    f"field 'group': this enrolment is {arms[0]} already; "
-                    f"a row of it cannot be {arms[1]} (check group or enrolled_at)",
-                )
-                continue
-            enrolment = known[row.key] = self._enrolment(row, enrolment)
-            enrolment_id = enrolment.id
-            added = self._resolution(row, enrolment_id)
-            if not control:
-                added = self._contact(row, enrolment_id) or added
+        self._new_enrolments(rows, known)  # the first row of an enrolment sets its group
+        accepted = [row for row in rows if self._fits(row, known[row.key])]
+        stored = self._stored(known)
+        resolutions: list[dict[str, Any]] = []
+        contacts: list[dict[str, Any]] = []
+        moved: dict[int, dict[str, Any]] = {}
+        for row in accepted:
+            enrolment = known[row.key]
+            added = False
+            if (enrolment.id, row.step) not in stored:
+                stored.add((enrolment.id, row.step))
+                resolutions.append(_resolution_row(row, enrolment.id))
+                added = True
+            key = idempotency_key(row.customer_external_id, row.cadence, row.enrolled_at, row.step)
+            if row.holdout is None and key not in stored:
+                stored.add(key)
+                contacts.append(_contact_row(row, enrolment.id, key))
+                added = True
             if added:
+                self._move_on(row, enrolment, moved)
                 self.summary.inserted += 1
             else:
                 self.summary.unchanged += 1
+        if resolutions:
+            self.session.execute(self._insert(RESOLUTIONS, ["enrolment_id", "step"]), resolutions)
+        if contacts:
+            self.session.execute(self._insert(CONTACTS, ["idempotency_key"]), contacts)
+        if moved:
+            statement = update(ENROLMENTS).where(ENROLMENTS.c.id == bindparam("key"))
+            self.session.execute(statement, list(moved.values()))
 
-    def _enrolment(self, row: PastContact, enrolment: Known | None) -> Known:
-        values = {
+    def _fits(self, row: PastContact, enrolment: Known) -> bool:
+        """A row cannot change an enrolment's group: treatment stays treatment."""
+        control = row.holdout is not None
+        if (enrolment.state == EnrolmentState.HELD_OUT) == control:
+            return True
+        arms = ("treatment", "a control") if control else ("a control", "treatment")
+        self.summary.reject(
+            row.line,
+            f"field 'group': this enrolment is {arms[0]} already; "
+            f"a row of it cannot be {arms[1]} (check group or enrolled_at)",
+        )
+        return False
+
+    def _new_enrolments(
+        self, rows: list[PastContact], known: dict[tuple[int, str, datetime], Known]
+    ) -> None:
+        """One enrolment per (customer, cadence, enrolled_at) not stored yet; rows are
+        sorted by time, so the first row of each is its first step."""
+        first: dict[tuple[int, str, datetime], PastContact] = {}
+        for row in rows:
+            if row.key not in known:
+                first.setdefault(row.key, row)
+        if not first:
+            return
+        values = [
+            {
+                "customer_id": row.customer_id,
+                "cadence": row.cadence,
+                "entered_at": row.enrolled_at,
+                "trigger_event_id": None,
+                "step_reached": 0,
+                "state": _state(row).value,
+                "rules_version": RULES_VERSION,
+                "last_step": None,
+                "last_resolved_at": None,
+                "ended_at": row.sent_at,
+            }
+            for row in first.values()
+        ]
+        if self.db.is_sqlite:
+            # The write lock (BEGIN IMMEDIATE) is held: nobody else can take these ids.
+            top = self.session.execute(select(func.max(ENROLMENTS.c.id))).scalar() or 0
+            ids = list(range(top + 1, top + 1 + len(values)))
+            self.session.execute(
+                insert(ENROLMENTS), [{"id": i, **v} for i, v in zip(ids, values, strict=True)]
+            )
+        else:
+            returning = insert(ENROLMENTS).returning(ENROLMENTS.c.id, sort_by_parameter_order=True)
+            ids = list(self.session.scalars(returning, values).all())
+        for (key, row), new_id in zip(first.items(), ids, strict=True):
+            known[key] = Known(new_id, _state(row).value, RULES_VERSION, None, 0)
+
+    def _stored(self, known: dict[tuple[int, str, datetime], Known]) -> set[Any]:
+        """(enrolment id, step) of stored resolutions and the keys of stored contacts."""
+        ids = sorted({k.id for k in known.values()})
+        stored: set[Any] = set()
+        for start in range(0, len(ids), 900):  # SQLite's limit on bound parameters
+            chunk = ids[start : start + 900]
+            stored |= {
+                (enrolment_id, step)
+                for enrolment_id, step in self.session.execute(
+                    select(RESOLUTIONS.c.enrolment_id, RESOLUTIONS.c.step).where(
+                        RESOLUTIONS.c.enrolment_id.in_(chunk)
+                    )
+                )
+            }
+            stored |= set(
+                self.session.scalars(
+                    select(CONTACTS.c.idempotency_key).where(CONTACTS.c.enrolment_id.in_(chunk))
+                )
+            )
+        return stored
+
+    def _move_on(
+        self, row: PastContact, enrolment: Known, moved: dict[int, dict[str, Any]]
+    ) -> None:
+        """A past enrolment has got as far as its latest imported step."""
+        if enrolment.rules_version != RULES_VERSION:
+            return  # the engine's own enrolment: its progress is the engine's
+        if enrolment.last_resolved_at is not None and row.sent_at <= enrolment.last_resolved_at:
+            return
+        enrolment.step_reached += 1
+        enrolment.last_resolved_at = row.sent_at
+        moved[enrolment.id] = {
+            "key": enrolment.id,
+            "step_reached": enrolment.step_reached,
             "last_step": row.step,
             "last_resolved_at": row.sent_at,
             "ended_at": row.sent_at,
         }
-        if enrolment is None:
-            state = EnrolmentState.HELD_OUT if row.holdout else EnrolmentState.FINISHED
-            result = self.session.execute(
-                insert(ENROLMENTS).values(
-                    customer_id=row.customer_id,
-                    cadence=row.cadence,
-                    entered_at=row.enrolled_at,
-                    trigger_event_id=None,
-                    step_reached=1,
-                    state=state.value,
-                    rules_version=RULES_VERSION,
-                    **values,
-                )
-            )
-            new_id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
-            return Known(new_id, state.value, RULES_VERSION, row.sent_at, 1)
-        later = enrolment.last_resolved_at is None or row.sent_at > enrolment.last_resolved_at
-        if enrolment.rules_version == RULES_VERSION and later:
-            # Another step of a past enrolment: it is where that enrolment got to.
-            self.session.execute(
-                update(ENROLMENTS)
-                .where(ENROLMENTS.c.id == enrolment.id)
-                .values(step_reached=enrolment.step_reached + 1, **values)
-            )
-            enrolment.step_reached += 1
-            enrolment.last_resolved_at = row.sent_at
-        return enrolment
 
-    def _resolution(self, row: PastContact, enrolment_id: int) -> bool:
-        result = self.session.execute(
-            self._insert(RESOLUTIONS, ["enrolment_id", "step"]).values(
-                enrolment_id=enrolment_id,
-                customer_id=row.customer_id,
-                cadence=row.cadence,
-                step=row.step,
-                arm="control" if row.holdout else "treatment",
-                outcome=row.holdout or "imported",
-                resolved_at=row.sent_at,
-            )
-        )
-        return bool(getattr(result, "rowcount", 0))
 
-    def _contact(self, row: PastContact, enrolment_id: int) -> bool:
-        sent = row.state == ContactState.SENT
-        result = self.session.execute(
-            self._insert(CONTACTS, ["idempotency_key"]).values(
-                customer_id=row.customer_id,
-                enrolment_id=enrolment_id,
-                cadence=row.cadence,
-                step=row.step,
-                variant=row.variant,
-                idempotency_key=idempotency_key(
-                    row.customer_external_id, row.cadence, row.enrolled_at, row.step
-                ),
-                text=row.text,
-                channel=row.channel,
-                state=row.state,
-                planned_at=row.sent_at,
-                updated_at=row.sent_at,
-                sent_at=row.sent_at if sent else None,
-                attempts=0,
-                reason="imported",
-            )
-        )
-        return bool(getattr(result, "rowcount", 0))
+def _state(row: PastContact) -> EnrolmentState:
+    return EnrolmentState.HELD_OUT if row.holdout else EnrolmentState.FINISHED
+
+
+def _resolution_row(row: PastContact, enrolment_id: int) -> dict[str, Any]:
+    return {
+        "enrolment_id": enrolment_id,
+        "customer_id": row.customer_id,
+        "cadence": row.cadence,
+        "step": row.step,
+        "arm": "control" if row.holdout else "treatment",
+        "outcome": row.holdout or "imported",
+        "resolved_at": row.sent_at,
+    }
+
+
+def _contact_row(row: PastContact, enrolment_id: int, key: str) -> dict[str, Any]:
+    return {
+        "customer_id": row.customer_id,
+        "enrolment_id": enrolment_id,
+        "cadence": row.cadence,
+        "step": row.step,
+        "variant": row.variant,
+        "idempotency_key": key,
+        "text": row.text,
+        "channel": row.channel,
+        "state": row.state,
+        "in_reply_to": None,
+        "planned_at": row.sent_at,
+        "updated_at": row.sent_at,
+        "sent_at": row.sent_at if row.state == ContactState.SENT else None,
+        "next_attempt_at": None,
+        "attempts": 0,
+        "remote_id": None,
+        "reason": "imported",
+    }
 
 
 def _batches(
