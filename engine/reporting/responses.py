@@ -19,6 +19,14 @@ message (sent, rejected in review, dropped, still queued), against every control
 Only that comparison keeps the two groups alike; "sent only" is shown as secondary.
 
 Replies are engagement, not responses: a control cannot reply to a message it never got.
+
+Why a `step_resolutions` table, not contact rows in a non-sending state for held-out steps:
+`contacts` is the ledger of messages that caps, dedupe, delivery and review all read. A
+"held out" contact state would have to be excluded by every one of them, now and in every
+future reader, and one forgotten filter would count a control against a cap or hand it to
+the outbox. A separate table that only measurement reads cannot be delivered or counted
+by construction. The evaluation writes a row for every resolved step (treatment too), so
+both groups' windows come from the same record; see docs/measurement.md.
 """
 
 from __future__ import annotations
@@ -28,15 +36,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from engine.config import Report
 from engine.history.db import Database
 from engine.history.models import Contact, Event, StepResolution
 from engine.ledger.states import ContactState
 
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 NO_EXPOSURE = ("skipped",)  # a step whose `when` was false: no message in either group
 REPLY = "reply"  # engagement with our messages, reported apart
 
@@ -49,6 +58,16 @@ class Scope:
     until: datetime | None
     cadence: str | None
     as_of: datetime  # responses after this do not exist yet; windows must have closed
+
+    def select(self, query: Query, cadence: Any, moment: Any) -> Query:
+        """`query` narrowed to this scope, by its cadence column and time column."""
+        if self.cadence is not None:
+            query = query.where(cadence == self.cadence)
+        if self.since is not None:
+            query = query.where(moment >= self.since)
+        if self.until is not None:
+            query = query.where(moment < self.until)
+        return query
 
 
 @dataclass(frozen=True)
@@ -148,15 +167,11 @@ def _unit(
 
 def _resolutions(db: Database, scope: Scope) -> list[_Resolution]:
     s = StepResolution
-    query = select(
-        s.enrolment_id, s.customer_id, s.cadence, s.step, s.arm, s.outcome, s.resolved_at
+    query = scope.select(
+        select(s.enrolment_id, s.customer_id, s.cadence, s.step, s.arm, s.outcome, s.resolved_at),
+        s.cadence,
+        s.resolved_at,
     )
-    if scope.cadence is not None:
-        query = query.where(s.cadence == scope.cadence)
-    if scope.since is not None:
-        query = query.where(s.resolved_at >= scope.since)
-    if scope.until is not None:
-        query = query.where(s.resolved_at < scope.until)
     with db.read() as session:
         return [_Resolution(*row) for row in session.execute(query.order_by(s.id))]
 
@@ -241,13 +256,9 @@ def weekly_messages(db: Database, scope: Scope) -> dict[str, dict[datetime, int]
     planned, in every state that counts for caps: sent, queued or unknown."""
     c = Contact
     counting = [s.value for s in ContactState if s.counts_for_caps]
-    query = select(c.cadence, c.planned_at).where(c.state.in_(counting))
-    if scope.cadence is not None:
-        query = query.where(c.cadence == scope.cadence)
-    if scope.since is not None:
-        query = query.where(c.planned_at >= scope.since)
-    if scope.until is not None:
-        query = query.where(c.planned_at < scope.until)
+    query = scope.select(
+        select(c.cadence, c.planned_at).where(c.state.in_(counting)), c.cadence, c.planned_at
+    )
     weeks: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     with db.read() as session:
         for cadence, planned_at in session.execute(query):
