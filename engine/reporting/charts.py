@@ -88,6 +88,7 @@ def messages_per_week(weekly: dict[str, dict[datetime, int]]) -> bytes:
         )
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     axes.set_ylabel("messages per week")
+    axes.set_xlabel("week beginning (Monday, UTC)")
     axes.set_title("Messages per week by cadence (sent, queued or unknown)")
     axes.legend(loc="upper left", fontsize="small")
     axes.grid(axis="y", alpha=0.3)
