@@ -6,6 +6,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.reporting.statistics import MIN_GROUP, compare_means, compare_rates
 
@@ -76,3 +78,18 @@ def test_revenue_difference_with_welch_interval() -> None:
 def test_no_revenue_anywhere_is_an_exact_zero() -> None:
     result = compare_means([0.0] * 100, [0.0] * 50)
     assert (result.difference, result.interval, result.note) == (0.0, (0.0, 0.0), None)
+
+
+@given(
+    st.integers(MIN_GROUP, 5_000).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n))),
+    st.integers(MIN_GROUP, 5_000).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n))),
+)
+@settings(max_examples=200)
+def test_the_interval_holds_the_estimate_and_stays_within_plus_minus_one(
+    treatment: tuple[int, int], control: tuple[int, int]
+) -> None:
+    (n_t, r_t), (n_c, r_c) = treatment, control
+    result = compare_rates(r_t, n_t, r_c, n_c)
+    assert result.interval is not None and result.lift is not None
+    low, high = result.interval
+    assert -1 <= low <= result.lift <= high <= 1
