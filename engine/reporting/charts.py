@@ -87,6 +87,7 @@ def messages_per_week(weekly: dict[str, dict[datetime, int]]) -> bytes:
             align="edge",
         )
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+    axes.set_ylim(0, max(bottom) * 1.12)  # headroom: the tallest week stays inside the frame
     axes.set_ylabel("messages per week")
     axes.set_xlabel("week beginning (Monday, UTC)")
     axes.set_title("Messages per week by cadence (sent, queued or unknown)")
