@@ -144,6 +144,27 @@ CONFIG_SCHEMA: dict[str, Any] = _object(
                 },
             },
         ),
+        "report": _object(
+            "report",
+            {
+                "responses": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+                        "x-hint": "is not an event type (letters, digits and _)",
+                    },
+                },
+                "window": _DURATION,
+                "value_property": {
+                    "type": "string",
+                    "minLength": 1,
+                    "x-hint": "is not a property name (the purchase property with the value,"
+                    " e.g. amount)",
+                },
+                "cost_per_message": {"type": "number", "minimum": 0},
+            },
+        ),
     },
 )
 
@@ -241,6 +262,20 @@ def _review(data: dict[str, Any]) -> Review:
 
 
 @dataclass(frozen=True)
+class Report:
+    """What `rapport report` counts as a response, and what a message costs.
+
+    Replies to our messages are engagement, not responses for lift: a control customer
+    cannot reply to a message they never got, so counting replies would favour treatment.
+    """
+
+    responses: tuple[str, ...] = ("purchase",)
+    window: timedelta = timedelta(days=14)
+    value_property: str = "amount"
+    cost_per_message: float = 0.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database: str = DEFAULT_DATABASE
     timezone: str = DEFAULT_TIMEZONE
@@ -250,6 +285,7 @@ class Settings:
     schedule: Schedule = field(default_factory=Schedule)
     decision_retention: timedelta = timedelta(days=90)
     review: Review = field(default_factory=Review)
+    report: Report = field(default_factory=Report)
     project_dir: Path = field(default_factory=Path.cwd)
 
     @property
@@ -306,6 +342,16 @@ def _x_channel(data: dict[str, Any]) -> XChannel:
     return XChannel(**values)
 
 
+def _report(data: dict[str, Any]) -> Report:
+    defaults = Report()
+    return Report(
+        responses=tuple(data.get("responses", defaults.responses)),
+        window=_or_default(_duration(data, "window"), defaults.window),
+        value_property=data.get("value_property", defaults.value_property),
+        cost_per_message=float(data.get("cost_per_message", defaults.cost_per_message)),
+    )
+
+
 def beside(url: str, project_dir: Path) -> str:
     """A relative SQLite path in config.yaml is relative to the config file, not the cwd:
     a daemon started from another folder must use the same ledger as the CLI."""
@@ -344,6 +390,9 @@ def _durations(data: Any) -> Iterator[tuple[tuple[str | int, ...], Any, bool]]:
     for section, positive in (("schedule", True), ("retention", False)):
         for key, value in _section(data, section).items():
             yield (section, key), value, positive  # schedule 0s: a busy loop
+    report = _section(data, "report")
+    if "window" in report:
+        yield ("report", "window"), report["window"], True  # a 0s window: nobody responds
 
 
 def _duration_problems(doc: Document) -> list[Problem]:
@@ -469,6 +518,7 @@ def settings_from_document(doc: Document, project_dir: Path) -> Settings:
             _duration(data.get("retention", {}), "decisions"), defaults.decision_retention
         ),
         review=_review(data.get("review", {})),
+        report=_report(data.get("report", {})),
         project_dir=project_dir,
     )
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from engine.clock import as_utc
+from engine.demo_campaigns import PlantedFiles, write_campaigns
 from engine.errors import RapportError
 
 CUSTOMER_COLUMNS = (
@@ -111,6 +112,7 @@ class DemoFiles:
     events_file: Path
     customers: int
     events: int
+    planted: PlantedFiles | None = None  # past campaigns, with --planted-lift
 
 
 def _stamp(ts: int) -> str:
@@ -276,10 +278,27 @@ def generate(
         yield generator.customer(number, width)
 
 
+def _past_campaign_eligible(demo: DemoCustomer, end: datetime) -> bool:
+    """Customers (not prospects) whose first purchase is not recent: a past campaign's
+    purchase must not take the place of a first purchase the demo's cadences thank."""
+    if demo.row["kind"] != "customer":
+        return False
+    purchases = [e["occurred_at"] for e in demo.events if e["type"] == "purchase"]
+    recent = _stamp(int(as_utc(end).timestamp()) - 30 * DAY)
+    return not purchases or min(purchases) < recent
+
+
 def write_files(
-    out: Path, *, customers: int, seed: int, end: datetime, mean_events: float = 6.0
+    out: Path,
+    *,
+    customers: int,
+    seed: int,
+    end: datetime,
+    mean_events: float = 6.0,
+    planted_lift: float | None = None,
 ) -> DemoFiles:
-    """Write out/customers.csv and out/events.csv (LF line ends, UTF-8)."""
+    """Write out/customers.csv and out/events.csv (LF line ends, UTF-8); with
+    `planted_lift`, also past campaigns and their planted responses (demo_campaigns.py)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file where a folder should be, no permission…
@@ -289,6 +308,7 @@ def write_files(
         ) from None
     customers_file, events_file = out / "customers.csv", out / "events.csv"
     event_count = 0
+    eligible: list[str] = []
     with (
         customers_file.open("w", encoding="utf-8", newline="") as cf,
         events_file.open("w", encoding="utf-8", newline="") as ef,
@@ -300,4 +320,9 @@ def write_files(
             crow.writerow([demo.row.get(c, "") for c in CUSTOMER_COLUMNS])
             erow.writerows([e.get(c, "") for c in EVENT_COLUMNS] for e in demo.events)
             event_count += len(demo.events)
-    return DemoFiles(customers_file, events_file, customers, event_count)
+            if planted_lift is not None and _past_campaign_eligible(demo, end):
+                eligible.append(demo.row["id"])
+    planted = None
+    if planted_lift is not None:
+        planted = write_campaigns(out, eligible, seed=seed, end=end, lift=planted_lift)
+    return DemoFiles(customers_file, events_file, customers, event_count, planted)

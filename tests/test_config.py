@@ -136,3 +136,40 @@ def test_review_problems_name_the_key_and_the_fix(tmp_path: Path) -> None:
         " (use HOST:PORT, e.g. 127.0.0.1:8765)",
         "config.yaml:1:29: 'colour' is not a key of review (allowed: expires, listen)",
     ]
+
+
+def test_report_defaults_and_values(tmp_path: Path) -> None:
+    from engine.config import Report
+
+    (tmp_path / "config.yaml").write_text("timezone: UTC\n")
+    assert load_settings(tmp_path / "config.yaml").report == Report(
+        responses=("purchase",), window=timedelta(days=14), value_property="amount",
+        cost_per_message=0.0,
+    )  # fmt: skip
+    (tmp_path / "config.yaml").write_text(
+        "report: {responses: [purchase, signup], window: 7d, value_property: total,"
+        " cost_per_message: 0.25}\n"
+    )
+    assert load_settings(tmp_path / "config.yaml").report == Report(
+        ("purchase", "signup"), timedelta(days=7), "total", 0.25
+    )
+
+
+def test_report_problems_are_positioned(tmp_path: Path) -> None:
+    text = (
+        "report:\n"
+        "  windw: 14d\n"
+        "  responses: [purchase, 'bad type']\n"
+        "  cost_per_message: -1\n"
+        "  window: 0d\n"
+        "  value_property: ''\n"
+    )
+    assert problems_of(tmp_path, text) == [
+        "config.yaml:2:3: 'windw' is not a key of report; did you mean 'window'?",
+        "config.yaml:3:25: report.responses[1]: 'bad type' is not an event type"
+        " (letters, digits and _)",
+        "config.yaml:4:21: report.cost_per_message: -1 is out of range (use a number of 0 or more)",
+        "config.yaml:5:11: report.window: '0d' is too short (use at least 1s)",
+        "config.yaml:6:19: report.value_property: '' is not a property name"
+        " (the purchase property with the value, e.g. amount)",
+    ]

@@ -79,3 +79,42 @@ def test_demo_data_command(tmp_path: Path, run_cli: RunCli) -> None:
     assert digest(tmp_path / "demo" / "events.csv") == digest(again.events_file)
     code, _, err = run_cli("demo-data", "--end", "June 15")
     assert code == 2 and "'June 15' is not a time" in err
+
+
+def test_planted_campaigns_are_deterministic_and_leave_the_history_alone(tmp_path: Path) -> None:
+    plain = write_files(tmp_path / "plain", customers=300, seed=7, end=END)
+    a = write_files(tmp_path / "a", customers=300, seed=7, end=END, planted_lift=0.05)
+    b = write_files(tmp_path / "b", customers=300, seed=7, end=END, planted_lift=0.05)
+    assert digest(plain.events_file) == digest(a.events_file)
+    assert plain.planted is None and a.planted is not None and b.planted is not None
+    assert digest(a.planted.contacts_file) == digest(b.planted.contacts_file)
+    assert digest(a.planted.responses_file) == digest(b.planted.responses_file)
+    rows = a.planted.contacts_file.read_text().splitlines()
+    groups = Counter(line.split(",")[5] for line in rows[1:])
+    assert set(groups) == {"treatment", "holdout", "global_holdout"}
+    assert 0.08 < (groups["holdout"] + groups["global_holdout"]) / sum(groups.values()) < 0.25
+    # Nothing planted near the end: the demo's cadences keep their work at `end`.
+    last = max(parse_time(line.split(",")[3]) for line in rows[1:])
+    assert last < END - timedelta(days=180)
+
+
+def test_demo_data_with_a_planted_lift_ends_in_a_report(tmp_path: Path, run_cli: RunCli) -> None:
+    code, out, err = run_cli(
+        "demo-data", "--customers", "400", "--out", "d", "--planted-lift", "6%", "--end",
+        "2026-06-15",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "past contacts to d/contacts.csv" in out
+    for command in (
+        ("import", "customers", "d/customers.csv"),
+        ("import", "events", "d/events.csv"),
+        ("import", "contacts", "d/contacts.csv"),
+        ("import", "events", "d/responses.csv", "--source", "planted"),
+    ):
+        code, out, err = run_cli(*command)
+        assert code == 0, err
+    code, out, err = run_cli("report")
+    assert code == 0, err
+    assert "win-back" in out and "spring-sale" in out and "Newcombe" in out
+    code, _, err = run_cli("demo-data", "--planted-lift", "six")
+    assert code == 2 and "'six' is not a percentage" in err

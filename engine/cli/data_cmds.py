@@ -61,7 +61,7 @@ def _finish(summary: ImportSummary) -> None:
 
 @click.group(name="import")
 def import_group() -> None:
-    """Load customers or events from a CSV or JSONL file (idempotent).
+    """Load customers, events or past contacts from a CSV or JSONL file (idempotent).
 
     Bad rows are reported as FILE:ROW: field ... and skipped; the rest is imported.
     Exit 1 when any row was rejected.
@@ -132,11 +132,49 @@ def import_events_cmd(file: str, source: str, update: bool) -> None:
     _finish(summary)
 
 
+@import_group.command(name="contacts")
+@click.argument("file", type=click.Path(dir_okay=False))
+def import_contacts_cmd(file: str) -> None:
+    """Add past contacts from another tool: counted by caps, reentry and measurement.
+
+    \b
+    Columns: customer_id (or handle), cadence, step, sent_at (required);
+    enrolled_at (default sent_at; rows with one customer, cadence and enrolled_at are
+    the steps of one enrolment), group (treatment | holdout | global_holdout; default
+    treatment), state (sent | failed | rejected | expired | cancelled; default sent;
+    empty for a holdout), channel (review | x; default review), variant, text.
+    A holdout row is a control that got no message: measured, never counted by caps.
+
+    \b
+    Example:
+      customer_id,cadence,step,sent_at,group
+      000042,win-back,winback,2025-11-02T10:00:00Z,treatment
+      000043,win-back,winback,2025-11-02T10:00:00Z,holdout
+    """
+    from engine.history.importing.contacts import import_contacts
+
+    db = app().database
+    with _progress(file) as on_progress:
+        summary = import_contacts(db, file, on_progress=on_progress)
+    _finish(summary)
+
+
 def _end_time(_ctx: click.Context, _param: click.Parameter, value: str) -> datetime:
     from engine.clock import parse_time
 
     try:
         return parse_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _share(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    from engine.percent import parse_percent
+
+    if value is None:
+        return None
+    try:
+        return parse_percent(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -158,15 +196,37 @@ def _end_time(_ctx: click.Context, _param: click.Parameter, value: str) -> datet
     callback=_end_time,
     help="History ends here (ISO 8601; a date alone is 00:00 UTC).",
 )
-def demo_data(customers: int, seed: int, out: str, end: datetime) -> None:
-    """Write a deterministic synthetic history (same seed, same bytes)."""
+@click.option(
+    "--planted-lift",
+    callback=_share,
+    help="Also write past campaigns (contacts.csv) and their responses (responses.csv) "
+    "with this lift planted, e.g. 4% (for `rapport report`).",
+)
+def demo_data(
+    customers: int, seed: int, out: str, end: datetime, planted_lift: float | None
+) -> None:
+    """Write a deterministic synthetic history (same seed, same bytes).
+
+    \b
+    Examples:
+      rapport demo-data --customers 200 --seed 7 --out demo
+      rapport demo-data --customers 2000 --planted-lift 4% --out demo
+    """
     from engine.demo_data import write_files
 
-    counts = write_files(Path(out), customers=customers, seed=seed, end=end)
+    counts = write_files(
+        Path(out), customers=customers, seed=seed, end=end, planted_lift=planted_lift
+    )
     click.echo(
         f"wrote {counts.customers} customers to {counts.customers_file} and "
         f"{counts.events} events to {counts.events_file}"
     )
+    if counts.planted is not None:
+        planted = counts.planted
+        click.echo(
+            f"wrote {planted.contacts} past contacts to {planted.contacts_file} and "
+            f"{planted.responses} planted responses to {planted.responses_file}"
+        )
 
 
 @click.group(name="db")

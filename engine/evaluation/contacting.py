@@ -149,7 +149,9 @@ class ContactRound:
             candidate = candidate_of(self.history, due)
             if candidate.idempotency_key in self.history.contact_keys:
                 # Already in the ledger (an earlier run, another process): never twice.
-                due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
+                due.enrolment.resolve_step(
+                    self.now, due.step_index, due.step.name, outcome=Outcome.PLANNED
+                )
                 resolved.append(due.enrolment)
                 continue
             # By identity: the policy hands back the very candidate objects it was given.
@@ -167,7 +169,9 @@ class ContactRound:
                 resolved.append(due.enrolment)
             elif verdict.outcome == "drop":
                 self._note(candidate, Outcome.DROPPED, verdict.reason, verdict.detail, None)
-                due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
+                due.enrolment.resolve_step(
+                    self.now, due.step_index, due.step.name, outcome=Outcome.DROPPED
+                )
                 resolved.append(due.enrolment)
             else:
                 self._note(candidate, Outcome.DEFERRED, verdict.reason, verdict.detail, None)
@@ -233,7 +237,7 @@ class ContactRound:
         self.history.past_contacts.append(
             PastContact(cadence.name, self.now, channel.value, candidate.in_reply_to)
         )
-        due.enrolment.resolve_step(self.now, due.step_index, due.step.name)
+        due.enrolment.resolve_step(self.now, due.step_index, due.step.name, outcome=Outcome.PLANNED)
         self._note(
             candidate,
             Outcome.PLANNED,

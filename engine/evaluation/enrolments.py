@@ -197,17 +197,17 @@ class Enrolments:
                 note(Outcome.EXITED, Reason.UNLESS_EVENT, detail)
                 break
             if step.expires is not None and now > due + step.expires:
-                enrolment.resolve_step(now, index, step.name)
+                enrolment.resolve_step(now, index, step.name, outcome=Outcome.EXPIRED)
                 detail = f"due {due.isoformat()}, not sendable within {step.expires}"
                 note(Outcome.EXPIRED, Reason.EXPIRED, detail)
                 continue
             if step.when is not None and not self.step_when(enrolment, step):
-                enrolment.resolve_step(now, index, step.name)
+                enrolment.resolve_step(now, index, step.name, outcome=Outcome.SKIPPED)
                 note(Outcome.SKIPPED, Reason.WHEN_FALSE, f"when: {step.when.text}")
                 continue
             if enrolment.state is EnrolmentState.HELD_OUT:
-                enrolment.resolve_step(now, index, step.name)
                 reason = self.holdout_reason(cadence) or Reason.HELD_OUT
+                enrolment.resolve_step(now, index, step.name, outcome=reason)  # which holdout
                 note(Outcome.HELD_OUT, reason, "control group: no message")
                 continue
             trigger = _event_by_id(history, enrolment.trigger_event_id)

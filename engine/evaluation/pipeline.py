@@ -20,7 +20,7 @@ from engine.config import Settings
 from engine.evaluation.contacting import ContactRound, MessageSetup
 from engine.evaluation.enrolments import DueStep, Enrolments, TriggerMatches, decision
 from engine.evaluation.matching import ConditionSet, FactSheet
-from engine.evaluation.records import Changes, CustomerHistory
+from engine.evaluation.records import Changes, CustomerHistory, ResolvedStep
 from engine.evaluation.signals import last_complaint_at, new_opt_outs
 from engine.evaluation.summary import Summary
 from engine.evaluation.triggers import TriggerPlan, go_live, plan_triggers
@@ -277,3 +277,17 @@ def evaluate_customer(
                 due_steps.append(advanced.due)
         pending = contact_round.run(due_steps) if due_steps else []
     changes.enrolment_updates += [e for e in history.enrolments if e.changed and id(e) in known]
+    changes.resolutions += resolved_steps(history)
+
+
+def resolved_steps(history: CustomerHistory) -> list[ResolvedStep]:
+    """This evaluation's step resolutions, for the ledger (each taken once)."""
+    found = []
+    for enrolment in history.enrolments:
+        arm = "control" if enrolment.state == "held_out" else "treatment"
+        found += [
+            ResolvedStep(enrolment, step, arm, outcome, at)
+            for step, at, outcome in enrolment.resolutions
+        ]
+        enrolment.resolutions.clear()
+    return found

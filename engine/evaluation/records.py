@@ -33,6 +33,9 @@ class EnrolmentRecord:
     rules_version: str
     last_step: str | None = None  # name of the last resolved step; None before any
     changed: bool = False
+    # (step, when, outcome) resolved by this evaluation, for the ledger's step_resolutions
+    # (measurement starts response windows there, held-out steps included).
+    resolutions: list[tuple[str, datetime, str]] = field(default_factory=list)
 
     @property
     def ongoing(self) -> bool:
@@ -64,7 +67,8 @@ class EnrolmentRecord:
         edit may have moved."""
         return (self.last_resolved_at or self.entered_at) + after
 
-    def resolve_step(self, now: datetime, index: int, name: str) -> None:
+    def resolve_step(self, now: datetime, index: int, name: str, *, outcome: str) -> None:
+        self.resolutions.append((name, now, outcome))
         self.step_reached = index + 1
         self.last_step = name
         self.last_resolved_at = now
@@ -138,6 +142,17 @@ class DecisionRecord:
 
 
 @dataclass(frozen=True)
+class ResolvedStep:
+    """A step_resolutions row: when a step resolved, for treatment and control alike."""
+
+    enrolment: EnrolmentRecord  # gives its id once the enrolment is written
+    step: str
+    arm: str  # treatment | control
+    outcome: str  # planned | dropped | expired | skipped | held_out | global_holdout
+    resolved_at: datetime
+
+
+@dataclass(frozen=True)
 class NewSuppression:
     customer_id: int
     handle_key: str | None
@@ -157,6 +172,7 @@ class Changes:
     decisions: list[DecisionRecord] = field(default_factory=list)
     suppressions: list[NewSuppression] = field(default_factory=list)
     launches: dict[str, datetime] = field(default_factory=dict)
+    resolutions: list[ResolvedStep] = field(default_factory=list)
 
     def extend(self, other: Changes) -> None:
         self.new_enrolments += other.new_enrolments
@@ -165,6 +181,7 @@ class Changes:
         self.decisions += other.decisions
         self.suppressions += other.suppressions
         self.launches.update(other.launches)
+        self.resolutions += other.resolutions
 
 
 def json_safe(value: Any) -> Any:

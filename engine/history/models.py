@@ -159,6 +159,33 @@ class Contact(Base):
     post_url: Mapped[str | None] = mapped_column(String(500))
 
 
+class StepResolution(Base):
+    """When each step of each enrolment resolved, and how (migration 0005).
+
+    Measurement starts a response window at the step's resolution: for a sent message
+    when it was planned, for a held-out enrolment when the step would have been sent.
+    Enrolments keep only their last resolution and decisions are pruned, so the ledger
+    keeps every one here. These rows are not messages: caps, dedupe and delivery read
+    `contacts` only, so a held-out step can never count for a cap or be delivered.
+    """
+
+    __tablename__ = "step_resolutions"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "step"),
+        Index("ix_step_resolutions_cadence_time", "cadence", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    cadence: Mapped[str] = mapped_column(String(100))
+    step: Mapped[str] = mapped_column(String(100))
+    arm: Mapped[str] = mapped_column(String(16))  # treatment | control
+    # planned | dropped | expired | skipped | held_out | global_holdout | imported
+    outcome: Mapped[str] = mapped_column(String(16))
+    resolved_at: Mapped[datetime]
+
+
 class Decision(Base):
     __tablename__ = "decisions"
     __table_args__ = (Index("ix_decisions_run", "run_id"), Index("ix_decisions_at", "decided_at"))

@@ -25,6 +25,7 @@ from engine.history.models import (
     Decision,
     Enrolment,
     Run,
+    StepResolution,
     Suppression,
 )
 
@@ -81,6 +82,7 @@ class DatabaseSink:
             self._launches(session, changes)
             self._enrolments(session, changes)
             self._contacts(session, changes)
+            self._resolutions(session, changes)
             self._suppressions(session, changes)
             self._decisions(session, changes)
 
@@ -148,6 +150,28 @@ class DatabaseSink:
             for c in changes.contacts
         ]
         statement = self._insert(Contact).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        session.execute(statement, rows)
+
+    def _resolutions(self, session: Session, changes: Changes) -> None:
+        """Every step's resolution time, held-out ones included (measurement reads them;
+        caps and delivery never do)."""
+        if not changes.resolutions:
+            return
+        rows = [
+            {
+                "enrolment_id": r.enrolment.id,
+                "customer_id": r.enrolment.customer_id,
+                "cadence": r.enrolment.cadence,
+                "step": r.step,
+                "arm": r.arm,
+                "outcome": r.outcome,
+                "resolved_at": r.resolved_at,
+            }
+            for r in changes.resolutions
+        ]
+        statement = self._insert(StepResolution).on_conflict_do_nothing(
+            index_elements=["enrolment_id", "step"]
+        )
         session.execute(statement, rows)
 
     def _suppressions(self, session: Session, changes: Changes) -> None:

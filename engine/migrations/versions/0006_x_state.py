@@ -5,7 +5,7 @@ cursors per endpoint, the last rate-limit headers per endpoint, and one row per 
 attempt for the configured sending budgets.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 import engine.history.models
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
