@@ -1,4 +1,11 @@
-"""Shared fixtures: a real SQLite database per test, and the real CLI in a subprocess."""
+"""Shared fixtures: a real database per test, and the real CLI in a subprocess.
+
+The database is a SQLite file in tmp_path. A test marked `@pytest.mark.backends` (or a
+module with `pytestmark = pytest.mark.backends`) runs twice, with ids `[sqlite]` and
+`[postgres]`: the second time `db` and `db_url` are a fresh PostgreSQL database cloned from a
+migrated template on the session's server (tests/postgres_server.py). Mark the tests that
+read or write the database through the library or the CLI; pure tests need no mark.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from postgres_server import PostgresServer, session_server
 
 from engine.history.db import Database
 
@@ -25,14 +33,43 @@ ROOT = Path(__file__).resolve().parent.parent
 RunCli = Callable[..., tuple[int, str, str]]
 
 
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'rapport.db'}"
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of this test: "sqlite" unless the test is marked `backends`."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Started on first use only: a run with no `[postgres]` test starts no server."""
+    with session_server() as server:
+        yield server
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rapport.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.clone()
+    try:
+        yield server.database_url(name)
+    finally:
+        server.drop(name)
 
 
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
-    """A migrated Database on a fresh SQLite file in tmp_path."""
+    """A migrated Database at `db_url`: a fresh SQLite file, or a fresh PostgreSQL database."""
     database = Database.open(db_url)
     try:
         yield database

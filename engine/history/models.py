@@ -11,10 +11,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     String,
     Text,
@@ -86,7 +87,7 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_events_customer_time", "customer_id", "occurred_at"),
-        Index("ix_events_seq", "seq"),
+        Index("ix_events_seq", "seq", unique=True),
     )
 
     # `id` is the import order: events at the same instant are ordered by it (DESIGN §7).
@@ -97,8 +98,10 @@ class Event(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     external_id: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(64), default="import")
-    # Monotonic arrival counter for the daemon's "new events since" watermark.
-    seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Arrival counter for the daemon's "new events since" watermark, assigned by the database
+    # (a sequence on PostgreSQL, max + 1 on SQLite; migration 0003). Read it as a watermark
+    # only as engine/history/event_seq.py says: on PostgreSQL seqs may commit out of order.
+    seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
 
 
 class Enrolment(Base):

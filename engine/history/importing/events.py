@@ -2,7 +2,9 @@
 
 An event without an `id` gets a content hash as its external id, so importing the same
 file twice inserts nothing the second time. Each batch is one transaction whose new rows
-get increasing `seq` numbers (the daemon's "new since" watermark) in file order.
+get increasing `seq` numbers (the daemon's "new since" watermark) in file order: from the
+database's sequence on PostgreSQL, as max + n under the write lock on SQLite (see
+engine/history/event_seq.py for how a reader may use them).
 """
 
 from __future__ import annotations
@@ -214,23 +216,24 @@ _SQLITE_INSERT = (
 def _write(db: Database, batch: list[EventRow], source: str) -> int:
     """Insert one batch in one transaction; returns how many rows were new."""
     with db.write() as session:
-        # Read under the write lock, so concurrent importers never share a seq.
-        top = session.execute(select(func.max(EVENTS.c.seq))).scalar() or 0
         if db.is_sqlite:
+            # Read under the write lock (BEGIN IMMEDIATE), so no other writer shares a seq.
+            top = session.execute(select(func.max(EVENTS.c.seq))).scalar() or 0
             dumps = json.dumps
             rows = [
                 (pk, t, sqlite_time(at), dumps(p), e, source, top + n)
                 for n, (pk, t, at, p, e) in enumerate(batch, start=1)
             ]
             return int(session.connection().exec_driver_sql(_SQLITE_INSERT, rows).rowcount)
-        else:
-            params = [
-                {"customer_id": pk, "type": t, "occurred_at": at, "properties": p}
-                | {"external_id": e, "source": source, "seq": top + n}
-                for n, (pk, t, at, p, e) in enumerate(batch, start=1)
-            ]
-            result = session.execute(insert_ignoring_duplicates(db), params)
-            return int(result.rowcount)  # type: ignore[attr-defined]
+        # PostgreSQL: seq comes from the column's default (a sequence), row by row in file
+        # order. An executemany reports no row count there, so count the rows it returns.
+        params = [
+            {"customer_id": pk, "type": t, "occurred_at": at, "properties": p}
+            | {"external_id": e, "source": source}
+            for pk, t, at, p, e in batch
+        ]
+        inserted = session.execute(insert_ignoring_duplicates(db).returning(EVENTS.c.id), params)
+        return len(inserted.all())
 
 
 def import_events(
