@@ -2,9 +2,11 @@
 
 The database is a SQLite file in tmp_path. A test marked `@pytest.mark.backends` (or a
 module with `pytestmark = pytest.mark.backends`) runs twice, with ids `[sqlite]` and
-`[postgres]`: the second time `db` and `db_url` are a fresh PostgreSQL database cloned from a
-migrated template on the session's server (tests/postgres_server.py). Mark the tests that
-read or write the database through the library or the CLI; pure tests need no mark.
+`[postgres]`; the second time `db` and `db_url` are a fresh PostgreSQL database cloned from
+a migrated template on the session's server (tests/postgres_server.py). A test of
+PostgreSQL's own behaviour takes `@pytest.mark.backends("postgres")` and runs once. Mark
+the tests that read or write the database through the library or the CLI; pure tests
+need no mark.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ BACKENDS = ("sqlite", "postgres")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
-        metafunc.parametrize("backend", BACKENDS, indirect=True)
+    marker = metafunc.definition.get_closest_marker("backends")
+    if "backend" in metafunc.fixturenames and marker:
+        # `backends("postgres")` for a test about PostgreSQL's own behaviour.
+        metafunc.parametrize("backend", marker.args or BACKENDS, indirect=True)
 
 
 @pytest.fixture
@@ -61,6 +65,20 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     name = server.clone()
+    try:
+        yield server.database_url(name)
+    finally:
+        server.drop(name)
+
+
+@pytest.fixture
+def fresh_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database with no tables yet (for tests of the migrations themselves)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_empty()
     try:
         yield server.database_url(name)
     finally:

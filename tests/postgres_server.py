@@ -71,6 +71,12 @@ class PostgresServer:
         self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return name
 
+    def create_empty(self) -> str:
+        """A database without tables, for tests of the first migration; returns its name."""
+        name = f"rapport_empty_{os.getpid()}_{next(self._numbers)}"
+        self._execute(f'CREATE DATABASE "{name}"')
+        return name
+
     def drop(self, name: str) -> None:
         # FORCE: a test that failed mid-way (or a CLI process it started) may still be
         # connected; the database goes either way.
