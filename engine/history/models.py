@@ -13,7 +13,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
-    FetchedValue,
     ForeignKey,
     Index,
     MetaData,
@@ -98,10 +97,11 @@ class Event(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     external_id: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(64), default="import")
-    # Arrival counter for the daemon's "new events since" watermark, assigned by the database
-    # (a sequence on PostgreSQL, max + 1 on SQLite; migration 0003). Read it as a watermark
-    # only as engine/history/event_seq.py says: on PostgreSQL seqs may commit out of order.
-    seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+    # Arrival counter for the daemon's "new events since" watermark. 0 = "number it for me":
+    # the database replaces it (a sequence on PostgreSQL, max + 1 on SQLite; migration
+    # 0003). Read it as a watermark only as engine/history/event_seq.py says: on
+    # PostgreSQL seqs may commit out of order.
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Enrolment(Base):
