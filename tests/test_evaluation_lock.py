@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HOLD_LOCK = """
 import sys
 from engine.history.db import Database
+
+pytestmark = pytest.mark.backends
 db = Database.open(sys.argv[1], upgrade=False)
 with db.evaluation_lock():
     print("locked", flush=True)
