@@ -60,25 +60,25 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rapport.db'}"
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = server.clone()
-    try:
-        yield server.database_url(name)
-    finally:
-        server.drop(name)
+    yield from _database_url(backend, request, tmp_path / "rapport.db", migrated=True)
 
 
 @pytest.fixture
 def fresh_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A database with no tables yet (for tests of the migrations themselves)."""
+    yield from _database_url(backend, request, tmp_path / "fresh.db", migrated=False)
+
+
+def _database_url(
+    backend: str, request: pytest.FixtureRequest, sqlite_file: Path, *, migrated: bool
+) -> Iterator[str]:
+    """A SQLite file (migrated on first open), or a new PostgreSQL database dropped after
+    the test: a clone of the migrated template, or an empty one."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        yield f"sqlite:///{sqlite_file}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = server.create_empty()
+    name = server.clone() if migrated else server.create_empty()
     try:
         yield server.database_url(name)
     finally:
