@@ -1,4 +1,5 @@
-"""One writing evaluation at a time per database (real SQLite file, real processes)."""
+"""One writing evaluation at a time per database (real SQLite file or PostgreSQL database,
+real processes)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from engine.evaluation import evaluate_at
 from engine.evaluation.sinks import DatabaseSink
 from engine.history.db import Database
 
+pytestmark = pytest.mark.backends
+
 ROOT = Path(__file__).resolve().parent.parent
 HOLD_LOCK = """
 import sys
 from engine.history.db import Database
-
-pytestmark = pytest.mark.backends
 db = Database.open(sys.argv[1], upgrade=False)
 with db.evaluation_lock():
     print("locked", flush=True)
