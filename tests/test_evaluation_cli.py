@@ -7,7 +7,6 @@ import io
 import json
 from pathlib import Path
 
-import pytest
 from conftest import RunCli
 from evaluation_helpers import World, at, cadence, write_project
 
@@ -37,7 +36,6 @@ def _world(db: Database, tmp_path: Path) -> World:
     return world
 
 
-@pytest.mark.backends
 def test_run_once_twice_plans_nothing_the_second_time(
     db: Database, tmp_path: Path, run_cli: RunCli
 ) -> None:
