@@ -28,7 +28,9 @@ How the horizon is known ("committed below" by waiting out the writers in flight
   max(seq) while it holds the key: any seq drawn later comes from the sequence after that
   point, so it is larger. It releases the key at once, so writers are held up only for
   the moment of the read. Each writer holds the key for one import batch (or one
-  ingestion transaction): keep those transactions short, as db.write() asks anyway.
+  ingestion transaction): keep those transactions short, as db.write() asks anyway, and
+  never call `seq_horizon` while a transaction of your own that inserted events is still
+  open: it would wait for that transaction, which waits for it.
 - SQLite: writers are serialised (BEGIN IMMEDIATE) and number their rows from max(seq)
   read under the write lock, so seqs commit in order and the largest committed seq is
   the horizon.
