@@ -225,8 +225,9 @@ def _write(db: Database, batch: list[EventRow], source: str) -> int:
                 for n, (pk, t, at, p, e) in enumerate(batch, start=1)
             ]
             return int(session.connection().exec_driver_sql(_SQLITE_INSERT, rows).rowcount)
-        # PostgreSQL: seq comes from the column's default (a sequence), row by row in file
-        # order. An executemany reports no row count there, so count the rows it returns.
+        # PostgreSQL: the database numbers the rows from its sequence, in file order (the
+        # model's seq 0 means "number it"; migration 0003). An executemany reports no row
+        # count there, so count the rows it returns.
         params = [
             {"customer_id": pk, "type": t, "occurred_at": at, "properties": p}
             | {"external_id": e, "source": source}
