@@ -98,9 +98,11 @@ def test_only_a_postgresql_url_gets_the_postgresql_hint(
     assert (code, err.strip()) == (1, message)
 
 
-def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
-    """They race to create the tables; BEGIN IMMEDIATE makes the others wait, not fail."""
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+@pytest.mark.backends
+def test_processes_opening_a_new_database_at_once_all_succeed(fresh_db_url: str) -> None:
+    """They race to create the tables; the first to lock the database (BEGIN IMMEDIATE on
+    SQLite, an advisory lock on PostgreSQL) migrates it, the others wait and find it done."""
+    url = fresh_db_url
     opener = "import sys; from engine.history.db import Database; Database.open(sys.argv[1])"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     processes = [

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from evaluation_helpers import ONE_STEP, STARTS, World, at, cadence, write_project
 
 from engine.history.db import Database
+
+pytestmark = pytest.mark.backends
 
 
 def test_without_complaint_block_a_complaint_stops_proactive_contact_for_good(

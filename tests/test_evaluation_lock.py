@@ -1,4 +1,5 @@
-"""One writing evaluation at a time per database (real SQLite file, real processes)."""
+"""One writing evaluation at a time per database (real SQLite file or PostgreSQL database,
+real processes)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from engine.errors import RapportError
 from engine.history.db import Database
 from engine.ledger.sinks import DatabaseSink
 from engine.modes import evaluate_at
+
+pytestmark = pytest.mark.backends
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLD_LOCK = """

@@ -7,14 +7,16 @@ small batches so that several workers really share the work.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from postgres_server import PostgresServer
 from sqlalchemy import select
 
 from engine.config import load_settings
-from engine.demo_data import write_files
+from engine.demo_data import DemoFiles, write_files
 from engine.history.db import Database
 from engine.history.importing import import_customers, import_events
 from engine.history.models import Contact, Decision, Enrolment
@@ -26,19 +28,53 @@ NOW = datetime(2026, 6, 15, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("parallel")
-    files = write_files(folder, customers=300, seed=11, end=NOW)
-    db = Database.open(f"sqlite:///{folder / 'base.db'}")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
+    return write_files(tmp_path_factory.mktemp("parallel"), customers=300, seed=11, end=NOW)
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_files: DemoFiles) -> Path:
+    path = demo_files.customers_file.parent / "base.db"
+    db = Database.open(f"sqlite:///{path}")
+    _import(db, demo_files)
+    db.dispose()
+    return path
+
+
+def _import(db: Database, files: DemoFiles) -> None:
     import_customers(db, files.customers_file)
     import_events(db, files.events_file)
-    db.dispose()
-    return folder / "base.db"
 
 
 def _copy(source: Path, target: Path) -> Database:
     shutil.copy(source, target)
     return Database.open(f"sqlite:///{target}", upgrade=False)
+
+
+@pytest.fixture
+def fresh_demo_db(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[str], Database]]:
+    """A new database holding the demo history on each call (a name for SQLite files)."""
+    if backend == "sqlite":
+        demo_db: Path = request.getfixturevalue("demo_db")
+        yield lambda name: _copy(demo_db, tmp_path / f"{name}.db")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    files: DemoFiles = request.getfixturevalue("demo_files")
+    made: list[tuple[str, Database]] = []
+
+    def make(_name: str) -> Database:
+        name = server.clone()
+        db = Database.open(server.database_url(name), upgrade=False)
+        made.append((name, db))
+        _import(db, files)
+        return db
+
+    yield make
+    for name, db in made:
+        db.dispose()
+        server.drop(name)
 
 
 def test_parallel_preview_equals_one_process(demo_db: Path, tmp_path: Path) -> None:
@@ -62,11 +98,14 @@ def test_parallel_preview_equals_one_process(demo_db: Path, tmp_path: Path) -> N
     assert outputs[0] == outputs[1]
 
 
-def test_parallel_run_writes_what_one_process_writes(demo_db: Path, tmp_path: Path) -> None:
+@pytest.mark.backends
+def test_parallel_run_writes_what_one_process_writes(
+    fresh_demo_db: Callable[[str], Database],
+) -> None:
     settings = load_settings(ROOT / "config.yaml")
     tables = []
     for workers in (1, 2):
-        db = _copy(demo_db, tmp_path / f"run{workers}.db")
+        db = fresh_demo_db(f"run{workers}")
         evaluate_at(
             db,
             settings,

@@ -17,6 +17,8 @@ from sqlalchemy import text
 
 from engine.history.db import Database
 
+pytestmark = pytest.mark.backends
+
 TWO_STEPS = """
 - name: first
   after: 2d

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from evaluation_helpers import STARTS, World, at, cadence, write_project
 from sqlalchemy import text
 
 from engine.history.db import Database
 from engine.history.migrate import upgrade
+
+pytestmark = pytest.mark.backends
 
 THANKS = "- name: thanks\n  template: t.j2\n"
 CHECK_IN = "- name: check-in\n  after: 2d\n  template: t.j2\n"

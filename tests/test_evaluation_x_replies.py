@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from evaluation_helpers import World, at, cadence, write_project
 from sqlalchemy import text
 
 from engine.history.db import Database
+
+pytestmark = pytest.mark.backends
 
 REPLY = "- name: reply\n  expires: 1h\n  template: t.j2\n"
 STARTS = "starts: 2026-01-01T00:00:00Z\nreentry: always\n"

@@ -14,6 +14,8 @@ from engine.history.db import Database
 from engine.history.importing import import_customers
 from engine.history.models import Customer
 
+pytestmark = pytest.mark.backends
+
 HEADER = "id,handle,name,timezone,kind,consent_at,city,tier,zip\n"
 
 

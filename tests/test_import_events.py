@@ -18,6 +18,8 @@ from engine.history.importing import import_customers, import_events
 from engine.history.importing.values import RowError, parse_cell
 from engine.history.models import Event
 
+pytestmark = pytest.mark.backends
+
 CUSTOMERS = "id,handle,name,timezone\n0042,@Alice,Alice,Europe/Paris\n7,bob,Bob,\n"
 
 

@@ -90,6 +90,7 @@ def test_a_conflict_inside_one_file_is_reported_on_the_later_row(
     ]
 
 
+@pytest.mark.backends
 def test_update_replaces_and_marks_the_customer_for_evaluation(
     known: Database, tmp_path: Path, run_cli: RunCli
 ) -> None:

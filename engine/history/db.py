@@ -25,16 +25,37 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.errors import RapportError
 
 BUSY_TIMEOUT_MS = 30_000
-# Any fixed 64-bit key: PostgreSQL advisory locks are per database, so one key suffices.
-EVALUATION_LOCK_KEY = 0x5241_5050_4F52_5400  # "RAPPORT\0"
 LOCK_POLL_SECONDS = 0.05
 
 
-def _busy() -> RapportError:
-    return RapportError(
-        "another evaluation is running on this database",
-        hint="wait for it to finish (or stop the daemon) and try again",
-    )
+@dataclass(frozen=True)
+class NamedLock:
+    """A database-wide lock (`Database.exclusive_lock`): its file name on SQLite, its
+    advisory-lock key on PostgreSQL (any fixed 64-bit number: advisory locks are per
+    database, so one key per purpose suffices), and what a second holder is told."""
+
+    name: str
+    key: int
+    holder: str  # "another evaluation", "another daemon"
+    hint: str
+
+    def busy(self) -> RapportError:
+        return RapportError(f"{self.holder} is running on this database", hint=self.hint)
+
+
+EVALUATION = NamedLock(
+    "evaluation",
+    0x5241_5050_4F52_5400,  # "RAPPORT\0"
+    "another evaluation",
+    "wait for it to finish (or stop the daemon) and try again",
+)
+# One daemon per database: it holds this for as long as it runs.
+DAEMON = NamedLock(
+    "daemon",
+    0x5241_5050_4441_4500,  # "RAPPDAE\0"
+    "another daemon",
+    "stop the other daemon first: one daemon runs per database",
+)
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -146,42 +167,59 @@ class Database:
         `now`, so even the ledger's idempotency key cannot catch the duplicate). Previews
         write nothing and need no lock. Waits up to `timeout` seconds, then gives up.
         """
+        with self.exclusive_lock(EVALUATION, timeout=timeout):
+            yield
+
+    @contextmanager
+    def exclusive_lock(self, lock: NamedLock, *, timeout: float = 30) -> Iterator[None]:
+        """One holder at a time per database, across processes and machines.
+
+        SQLite: an flock on a file beside the database (`rapport.db.lock` for evaluations,
+        `rapport.db.<name>.lock` for the others). PostgreSQL: a session-level advisory lock
+        on a connection of its own. Either way it goes when its holder dies: the kernel
+        closes the file, the server ends the session. A daemon that holds one for hours
+        should know that on PostgreSQL a lost connection loses the lock too (check it with
+        a query on each tick). Waits up to `timeout` seconds (0: try once), then raises the
+        lock's busy error. An in-memory SQLite database is private to its process: no lock.
+        """
         if not self.is_sqlite:
-            with self._advisory_lock(timeout):
+            with self._advisory_lock(lock, timeout):
                 yield
             return
         database = make_url(self.url).database
         if database in (None, "", ":memory:"):  # private to this process: nobody to race
             yield
             return
-        with _file_lock(Path(f"{database}.lock"), timeout):
+        suffix = ".lock" if lock is EVALUATION else f".{lock.name}.lock"
+        with _file_lock(Path(f"{database}{suffix}"), lock, timeout):
             yield
 
     @contextmanager
-    def _advisory_lock(self, timeout: float) -> Iterator[None]:
-        """PostgreSQL: a session-level advisory lock on a connection of its own."""
+    def _advisory_lock(self, lock: NamedLock, timeout: float) -> Iterator[None]:
+        """PostgreSQL: a session-level advisory lock on a connection of its own.
+
+        Autocommit, so the connection does not sit "idle in transaction" (holding back
+        vacuum, and killed by idle_in_transaction_session_timeout) while the lock is held.
+        """
         with self.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             deadline = time.monotonic() + timeout
             try_lock = text("SELECT pg_try_advisory_lock(:key)")
-            while not connection.scalar(try_lock, {"key": EVALUATION_LOCK_KEY}):
-                connection.rollback()
+            while not connection.scalar(try_lock, {"key": lock.key}):
                 if time.monotonic() >= deadline:
-                    raise _busy()
+                    raise lock.busy()
                 time.sleep(LOCK_POLL_SECONDS)
             try:
                 yield
             finally:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": EVALUATION_LOCK_KEY}
-                )
-                connection.commit()
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock.key})
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 @contextmanager
-def _file_lock(path: Path, timeout: float) -> Iterator[None]:
+def _file_lock(path: Path, lock: NamedLock, timeout: float) -> Iterator[None]:
     """An exclusive flock beside the SQLite file; the kernel releases it if we die."""
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -192,7 +230,7 @@ def _file_lock(path: Path, timeout: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise _busy() from None
+                    raise lock.busy() from None
                 time.sleep(LOCK_POLL_SECONDS)
         try:
             yield

@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     String,
     Text,
@@ -89,7 +89,7 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_events_customer_time", "customer_id", "occurred_at"),
-        Index("ix_events_seq", "seq"),
+        Index("ix_events_seq", "seq", unique=True),
     )
 
     # `id` is the import order: events at the same instant are ordered by it (DESIGN §7).
@@ -100,8 +100,11 @@ class Event(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     external_id: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(64), default="import")
-    # Monotonic arrival counter for the daemon's "new events since" watermark.
-    seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Arrival counter for the daemon's "new events since" watermark. 0 = "number it for me":
+    # the database replaces it (a sequence on PostgreSQL, max + 1 on SQLite; migration
+    # 0003). Read it as a watermark only as engine/history/event_seq.py says: on
+    # PostgreSQL seqs may commit out of order.
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Enrolment(Base):

@@ -2,7 +2,9 @@
 
 An event without an `id` gets a content hash as its external id, so importing the same
 file twice inserts nothing the second time. Each batch is one transaction whose new rows
-get increasing `seq` numbers (the daemon's "new since" watermark) in file order.
+get increasing `seq` numbers (the daemon's "new since" watermark) in file order: from the
+database's sequence on PostgreSQL, as max + n under the write lock on SQLite (see
+engine/history/event_seq.py for how a reader may use them).
 
 An id seen before (stored, or earlier in the file) with the same content is unchanged.
 With different content it is a conflict, never dropped quietly: the row is rejected with
@@ -22,12 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, func, select, update
+from sqlalchemy import Insert, Table, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.history.db import Database
+from engine.history.event_seq import EVENTS_WRITER_LOCK_KEY
 from engine.history.importing import values as v
 from engine.history.importing.columns import NumberColumns
 from engine.history.importing.conflicts import Row, Stored, differences
@@ -299,19 +302,20 @@ def _write(
 ) -> None:
     """One batch in one transaction: new rows inserted, changed ones reported or replaced."""
     with db.write() as session:
-        # Read under the write lock, so concurrent importers never share a seq.
-        top = session.execute(select(func.max(EVENTS.c.seq))).scalar() or 0
+        # SQLite: read under the write lock (BEGIN IMMEDIATE), so no other writer shares a seq.
+        # PostgreSQL numbers rows from its own sequence (migration 0003).
+        top = (session.execute(select(func.max(EVENTS.c.seq))).scalar() or 0) if db.is_sqlite else 0
         stored = _stored(db, session, source, {row[5] for _, row in batch})
         plan = _plan(batch, stored, summary, update=update)
         inserted = _insert(db, session, list(plan.inserts.values()), source, top)
         summary.inserted += inserted
         summary.unchanged += len(plan.inserts) - inserted  # another importer was first
         if plan.replaces:
-            _replace(session, plan.replaces, top + len(plan.inserts))
+            _replace(db, session, plan.replaces, top + len(plan.inserts))
 
 
 def _insert(db: Database, session: Session, rows: list[EventRow], source: str, top: int) -> int:
-    """Insert rows with seq top+1, top+2, … in file order; returns how many were new."""
+    """Insert rows in file order (seq top+1, top+2, … on SQLite); returns how many were new."""
     if not rows:
         return 0
     if db.is_sqlite:
@@ -321,23 +325,33 @@ def _insert(db: Database, session: Session, rows: list[EventRow], source: str, t
             for n, (pk, _, t, at, p, e) in enumerate(rows, start=1)
         ]
         return int(session.connection().exec_driver_sql(_SQLITE_INSERT, values).rowcount)
+    # PostgreSQL: the database numbers the rows from its sequence, in file order (the
+    # model's seq 0 means "number it"; migration 0003). An executemany reports no row
+    # count there, so count the rows it returns.
     params = [
         {"customer_id": pk, "type": t, "occurred_at": at, "properties": p}
-        | {"external_id": e, "source": source, "seq": top + n}
-        for n, (pk, _, t, at, p, e) in enumerate(rows, start=1)
+        | {"external_id": e, "source": source}
+        for pk, _, t, at, p, e in rows
     ]
-    result = session.execute(insert_ignoring_duplicates(db), params)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    inserted = session.execute(insert_ignoring_duplicates(db).returning(EVENTS.c.id), params)
+    return len(inserted.all())
 
 
-def _replace(session: Session, replaces: dict[int, EventRow], top: int) -> None:
+def _replace(db: Database, session: Session, replaces: dict[int, EventRow], top: int) -> None:
     """Overwrite stored events; each gets a new seq, so it counts as news for the daemon."""
     statement = update(EVENTS).where(EVENTS.c.id == bindparam("_id"))
+    if not db.is_sqlite:
+        # The insert trigger does not fire for an update: take the writers' shared lock and
+        # draw from the sequence as an insert would (engine/history/event_seq.py).
+        session.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": EVENTS_WRITER_LOCK_KEY}
+        )
+        statement = statement.values(seq=func.nextval("events_seq_seq"))
     session.execute(
         statement,
         [
             {"_id": event, "customer_id": pk, "type": t, "occurred_at": at, "properties": p}
-            | {"seq": top + n}
+            | ({"seq": top + n} if db.is_sqlite else {})
             for n, (event, (pk, _, t, at, p, _e)) in enumerate(replaces.items(), start=1)
         ],
     )

@@ -6,7 +6,7 @@ the text that will go out; `generated_text` is filled on the first review action
 nobody reviewed keep NULL there and their `text` is still the generated one.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 import engine.history.models
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
