@@ -13,7 +13,8 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,10 @@ class Database:
     engine: Engine
     _sessions: sessionmaker[Session]
     _writer: sessionmaker[Session]
+    # The session of the open snapshot, if any (per thread and task, like a transaction).
+    _snapshot: ContextVar[Session | None] = field(
+        default_factory=lambda: ContextVar("rapport_snapshot", default=None)
+    )
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Database:
@@ -103,12 +108,51 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only unit of work (rolled back at the end)."""
+        """A read-only unit of work (rolled back at the end); inside `snapshot()`, the
+        snapshot's own session, so the read sees what every other read of it sees."""
+        pinned = self._snapshot.get()
+        if pinned is not None:
+            yield pinned
+            return
         with self._sessions() as session:
             try:
                 yield session
             finally:
                 session.rollback()
+
+    @property
+    def in_snapshot(self) -> bool:
+        return self._snapshot.get() is not None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every `read()` inside sees one consistent state of the database: the one at entry.
+
+        One read transaction is kept open for the whole block. SQLite in WAL mode gives
+        that transaction snapshot isolation from its first read on (so one read happens at
+        once); PostgreSQL gets REPEATABLE READ, READ ONLY. Writers are not blocked. Without
+        it, a preview started while `run --once` commits batch after batch would see some
+        customers before the run and others after it. Nested snapshots share the outer one.
+        """
+        if self.in_snapshot:
+            yield
+            return
+        session = self._sessions()
+        if self.is_sqlite:
+            # BEGIN (deferred) comes from the "begin" listener; the read takes the snapshot.
+            session.execute(text("SELECT count(*) FROM sqlite_master"))
+        else:
+            session.connection(
+                execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            )
+            session.execute(text("SELECT 1"))
+        token = self._snapshot.set(session)
+        try:
+            yield
+        finally:
+            self._snapshot.reset(token)
+            session.rollback()
+            session.close()
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -20,7 +20,12 @@ from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventT
 
 
 def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
-    now = as_utc(now)
+    """Every read in one snapshot: the reasons and the evaluation see the same history."""
+    with db.snapshot():
+        return _explain(db, settings, customer, now=as_utc(now))
+
+
+def _explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
     ids = find_customer_ids(db, customer)
     if not ids:
         raise RapportError(f"no customer with id or handle {customer!r}")
