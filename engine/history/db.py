@@ -142,9 +142,8 @@ class Database:
             # BEGIN (deferred) comes from the "begin" listener; the read takes the snapshot.
             session.execute(text("SELECT count(*) FROM sqlite_master"))
         else:
-            session.connection(
-                execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-            )
+            options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            session.connection(execution_options=options)
             session.execute(text("SELECT 1"))
         token = self._snapshot.set(session)
         try:
