@@ -3,8 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV    := .venv
 BIN     := $(VENV)/bin
 DEMO    := demo
-DEMO_DB := sqlite:///$(DEMO)/rapport.db
 DEMO_AT := 2026-06-15T18:00:00Z
+DEMO_CUSTOMERS ?= 200
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -20,13 +20,17 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# The sample history goes into the database config.yaml names (rapport.db here), so the
+# next `rapport preview` a new user types reads it. Imports are idempotent: running the
+# demo again adds nothing twice and never deletes a database.
 demo: $(VENV)/.installed
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(BIN)/rapport demo-data --customers 200 --seed 7 --end $(DEMO_AT) --out $(DEMO)
-	RAPPORT_DATABASE_URL=$(DEMO_DB) $(BIN)/rapport import customers $(DEMO)/customers.csv
-	RAPPORT_DATABASE_URL=$(DEMO_DB) $(BIN)/rapport import events $(DEMO)/events.csv
-	RAPPORT_DATABASE_URL=$(DEMO_DB) $(BIN)/rapport validate
-	RAPPORT_DATABASE_URL=$(DEMO_DB) $(BIN)/rapport preview --at $(DEMO_AT)
+	$(BIN)/rapport demo-data --customers $(DEMO_CUSTOMERS) --seed 7 --end $(DEMO_AT) --out $(DEMO)
+	$(BIN)/rapport import customers $(DEMO)/customers.csv
+	$(BIN)/rapport import events $(DEMO)/events.csv
+	$(BIN)/rapport validate
+	$(BIN)/rapport preview --at $(DEMO_AT)
+	@echo "next: $(BIN)/rapport preview --at $(DEMO_AT) --all   (or explain CUSTOMER, simulate)"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check engine tests bench

@@ -125,7 +125,7 @@ def preview_command(
     ctx = app()
     now = at or clock.now()
     summary, sink = preview(
-        ctx.database,
+        ctx.existing_database,
         ctx.settings,
         now=now,
         options=EvaluationOptions(customer=customer, cadence=cadence, workers=workers),
@@ -173,7 +173,7 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
     if out:
         writable_file(out)  # before the replay, not after minutes of it
     ctx = app()
-    summaries, decisions = simulate(ctx.database, ctx.settings, start=start, end=end, every=step)
+    summaries, decisions = simulate(ctx.existing_database, ctx.settings, start=start, end=end, every=step)
     rows = preview_rows(decisions, include_all=False)
     if fmt == "json":
         output = as_json(rows) + "\n"
@@ -203,7 +203,7 @@ def explain_command(customer: str, at: datetime | None) -> None:
 
     ctx = app()
     now = at or clock.now()
-    lines = explain(ctx.database, ctx.settings, customer, now=now)
+    lines = explain(ctx.existing_database, ctx.settings, customer, now=now)
     click.echo("\n".join(lines))
 
 

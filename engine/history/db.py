@@ -29,6 +29,10 @@ BUSY_TIMEOUT_MS = 30_000
 # Any fixed 64-bit key: PostgreSQL advisory locks are per database, so one key suffices.
 EVALUATION_LOCK_KEY = 0x5241_5050_4F52_5400  # "RAPPORT\0"
 LOCK_POLL_SECONDS = 0.05
+HOW_TO_CREATE = (
+    "create it by importing data: `rapport import customers FILE`, then"
+    " `rapport import events FILE`; or try the sample data: `make demo`"
+)
 
 
 def _busy() -> RapportError:
@@ -68,8 +72,13 @@ class Database:
     )
 
     @classmethod
-    def open(cls, url: str, *, upgrade: bool = True) -> Database:
-        """Connect, and apply pending migrations on first use (DESIGN §4)."""
+    def open(cls, url: str, *, upgrade: bool = True, create: bool = True) -> Database:
+        """Connect, and apply pending migrations on first use.
+
+        With `create=False` (the read-only commands) a SQLite file that does not exist is
+        an error that says how to make one, instead of an empty database (and its folders)
+        appearing where the user did not expect one.
+        """
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -78,6 +87,10 @@ class Database:
                 hint="use sqlite:///path/to/rapport.db or postgresql+psycopg://user@host/db",
             ) from None
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            if not create and not Path(parsed.database).is_file():
+                raise RapportError(
+                    f"there is no database yet at {parsed.database}", hint=HOW_TO_CREATE
+                )
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
             engine = create_engine(url, future=True)
