@@ -173,7 +173,9 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
     if out:
         writable_file(out)  # before the replay, not after minutes of it
     ctx = app()
-    summaries, decisions = simulate(ctx.existing_database, ctx.settings, start=start, end=end, every=step)
+    summaries, decisions = simulate(
+        ctx.existing_database, ctx.settings, start=start, end=end, every=step
+    )
     rows = preview_rows(decisions, include_all=False)
     if fmt == "json":
         output = as_json(rows) + "\n"
