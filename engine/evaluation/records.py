@@ -147,6 +147,17 @@ class NewSuppression:
     source_event_id: int | None
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """Cancel one customer's queued messages planned up to `planned_up_to` (the sink does,
+    with engine.ledger.states.withdraw_queued, in the batch's transaction)."""
+
+    customer_id: int
+    reason: str
+    planned_up_to: datetime
+    at: datetime
+
+
 @dataclass
 class Changes:
     """Everything one batch changes; a sink applies it in one transaction (or records it)."""
@@ -156,6 +167,7 @@ class Changes:
     contacts: list[PlannedContact] = field(default_factory=list)
     decisions: list[DecisionRecord] = field(default_factory=list)
     suppressions: list[NewSuppression] = field(default_factory=list)
+    withdrawals: list[Withdrawal] = field(default_factory=list)
     launches: dict[str, datetime] = field(default_factory=dict)
 
     def extend(self, other: Changes) -> None:
@@ -164,6 +176,7 @@ class Changes:
         self.contacts += other.contacts
         self.decisions += other.decisions
         self.suppressions += other.suppressions
+        self.withdrawals += other.withdrawals
         self.launches.update(other.launches)
 
 

@@ -27,6 +27,7 @@ from engine.history.models import (
     Run,
     Suppression,
 )
+from engine.ledger.states import withdraw_queued
 
 
 class Sink(Protocol):
@@ -82,6 +83,10 @@ class DatabaseSink:
             self._enrolments(session, changes)
             self._contacts(session, changes)
             self._suppressions(session, changes)
+            for w in changes.withdrawals:  # with the suppression that causes it, not later
+                withdraw_queued(
+                    session, w.customer_id, reason=w.reason, at=w.at, planned_up_to=w.planned_up_to
+                )
             self._decisions(session, changes)
 
     def finish(self, counts: dict[str, Any]) -> None:
