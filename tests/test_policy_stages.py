@@ -62,7 +62,7 @@ def test_other_suppression_drops_as_suppressed_until_it_ends() -> None:
     assert one(decide([candidate()], s, NOW, policy())) == (
         "drop",
         "suppressed",
-        "suppressed (complaint) until 2026-06-17 18:00Z",
+        "suppressed (complaint) until 2026-06-17T18:00:00Z",
     )
 
 
@@ -106,7 +106,7 @@ def test_recent_complaint_defers_until_the_block_ends() -> None:
         policy(complaint_block=timedelta(days=30)),
     )
     assert (v.outcome, v.reason) == ("defer", "complaint_block")
-    assert v.detail == "complaint at 2026-06-14 18:00Z blocks proactive contact for 30d"
+    assert v.detail == "complaint at 2026-06-14T18:00:00Z blocks proactive contact for 30d"
     assert v.retry_at == complained + timedelta(days=30)
 
 
@@ -115,7 +115,7 @@ def test_without_a_configured_block_a_complaint_blocks_proactive_contact_forever
     assert one(decide([candidate()], years_ago, NOW, policy())) == (
         "drop",
         "complaint_block",
-        "complaint at 2023-06-16 18:00Z blocks proactive contact",
+        "complaint at 2023-06-16T18:00:00Z blocks proactive contact",
     )
 
 
@@ -163,7 +163,7 @@ def test_consent_given_later_than_now_waits_until_then() -> None:
     )
     assert (v.reason, v.detail, v.retry_at) == (
         "no_consent",
-        "consent only from 2026-06-15 21:00Z",
+        "consent only from 2026-06-15T21:00:00Z",
         later,
     )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from engine.clock import utc_text
 from engine.facts.model import CustomerFacts, EventFacts, PastContact, SuppressionFacts
 from engine.ledger.decisions import DecisionOutcome, Reason
 from engine.ledger.states import Channel, ContactState, EnrolmentState
@@ -181,7 +182,7 @@ class Changes:
 
 
 def json_safe(value: Any) -> Any:
-    """Datetimes as ISO 8601 with Z, for JSON output and the runs.counts column."""
+    """Datetimes as people read them (engine.clock.utc_text), for JSON and runs.counts."""
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return utc_text(value)
     return value
