@@ -7,6 +7,7 @@ from datetime import datetime
 
 from engine.clock import as_utc
 from engine.config import Settings
+from engine.durations import format_duration
 from engine.errors import RapportError
 from engine.evaluation.pipeline import Evaluation, evaluate, prepare
 from engine.evaluation.records import CustomerHistory, EnrolmentRecord, json_safe
@@ -110,14 +111,14 @@ def _why_not_enrolled(evaluation: Evaluation, history: CustomerHistory) -> dict[
                 reasons[cadence.name] = f"no {trigger.event} event since go-live {live}"
             elif cadence.name not in plan.events:
                 reasons[cadence.name] = (
-                    f"reentry {cadence.reentry.kind} or an active enrolment blocks"
+                    f"reentry {_reentry_text(cadence)} or an active enrolment blocks"
                 )
             elif trigger.where is not None:
                 reasons[cadence.name] = f"where is false for every candidate: {trigger.where.text}"
         elif isinstance(trigger, ConditionTrigger):
             if cadence.name not in plan.conditions:
                 reasons[cadence.name] = (
-                    f"reentry {cadence.reentry.kind} or an active enrolment blocks"
+                    f"reentry {_reentry_text(cadence)} or an active enrolment blocks"
                 )
             elif (cadence.name, None) not in matched:
                 reasons[cadence.name] = f"when is false now: {trigger.when.text}"
@@ -149,4 +150,10 @@ def _why_no_date(
     previous = history.enrolments_of(cadence.name)
     if enrolled_for_date(previous, instant):
         return f"already enrolled for {json_safe(instant)}{upcoming}"
-    return f"reentry {cadence.reentry.kind} or an active enrolment blocks{upcoming}"
+    return f"reentry {_reentry_text(cadence)} or an active enrolment blocks{upcoming}"
+
+
+def _reentry_text(cadence: Cadence) -> str:
+    """As the rule file says it: never, always, 180d (or yearly, a date trigger's default)."""
+    after = cadence.reentry.after
+    return cadence.reentry.kind if after is None else format_duration(after)
