@@ -21,25 +21,17 @@ def test_the_next_preview_after_make_demo_reads_the_demo_database(tmp_path: Path
         shutil.copytree(ROOT / folder, tmp_path / folder)
     env = {k: v for k, v in os.environ.items() if k != "RAPPORT_DATABASE_URL"}
     env["PYTHONPATH"] = str(ROOT)
-    make = ["make", "--no-print-directory", "-o", f"{VENV}/.installed", "demo"]
-    done = subprocess.run(
-        [*make, f"VENV={VENV}", "DEMO_CUSTOMERS=20"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    make = ("make", "--no-print-directory", "-o", f"{VENV}/.installed", "demo")
+    done = run(*make, f"VENV={VENV}", "DEMO_CUSTOMERS=20")
     assert done.returncode == 0, done.stderr
     assert f"next: {VENV}/bin/rapport preview --at {DEMO_AT}" in done.stdout
-    preview = subprocess.run(
-        [f"{VENV}/bin/rapport", "preview", "--at", DEMO_AT, "--all", "--format", "json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    preview = run(f"{VENV}/bin/rapport", "preview", "--at", DEMO_AT, "--all", "--format", "json")
     assert preview.returncode == 0, preview.stderr
     assert "warning" not in preview.stderr
     assert {row["customer_id"] for row in json.loads(preview.stdout)}

@@ -55,12 +55,14 @@ class AppContext:
 def warn_if_empty(db: Database) -> None:
     """A preview of nobody looks like a strategy that sends nothing: say which it is."""
     from sqlalchemy import select
+    from sqlalchemy.engine import make_url
 
     from engine.history.models import Customer
 
     with db.read() as session:
         if session.scalar(select(Customer.id).limit(1)) is None:
-            where = db.url.removeprefix("sqlite:///")
+            url = make_url(db.url)  # a PostgreSQL URL may carry a password: never print it
+            where = url.database if db.is_sqlite else url.render_as_string(hide_password=True)
             click.echo(
                 f"warning: the database at {where} has no customers"
                 " (import them: `rapport import customers FILE`)",
