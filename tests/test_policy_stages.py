@@ -301,7 +301,7 @@ def test_quiet_hours_defer_until_local_end() -> None:
     assert (v.outcome, v.reason, v.detail) == (
         "defer",
         "quiet_hours",
-        "quiet hours until 09:00 Europe/Paris",
+        "quiet hours until 09:00 Europe/Paris (2026-06-16T07:00:00Z)",
     )
     assert v.retry_at == datetime(2026, 6, 16, 7, 0, tzinfo=UTC)
     la = candidate(who=customer(timezone="America/Los_Angeles"))  # 11:00 local
