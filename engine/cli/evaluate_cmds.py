@@ -199,10 +199,9 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
 
         console = Console(record=True, soft_wrap=False, file=io.StringIO())
         console.print(simulation_table(rows, start=start, end=end, every=every))
-        for summary in summaries:
-            console.print(summary.text(), markup=False, highlight=False)
-        console.print(simulation_total(summaries), markup=False, highlight=False)
-        output = console.export_text()
+        # Plain lines, not through rich: a terminal-wide wrap would split each in two.
+        lines = [summary.text(dry_run=True) for summary in summaries]
+        output = console.export_text() + "\n".join([*lines, simulation_total(summaries)]) + "\n"
     if out:
         write_output(out, output)
         click.echo(f"{len(rows)} messages over {len(summaries)} evaluations written to {out}")
