@@ -68,7 +68,9 @@ class Database:
     _writer: sessionmaker[Session]
     # The session of the open snapshot, if any (per thread and task, like a transaction).
     _snapshot: ContextVar[Session | None] = field(
-        default_factory=lambda: ContextVar("rapport_snapshot", default=None)
+        default_factory=lambda: ContextVar("rapport_snapshot", default=None),
+        repr=False,
+        compare=False,
     )
 
     @classmethod
