@@ -4,6 +4,7 @@ preview that says what it would do, a simulation titled for its window with a to
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -85,5 +86,10 @@ def test_a_long_simulation_says_how_many_evaluations_before_it_starts(
             " to 2026-03-08T00:00:00Z); a longer --every runs fewer\n"
         )
     finally:
-        process.kill()
-        process.wait(timeout=30)
+        # Ctrl-C, so the simulation's scratch copy is cleaned up as it would be for a user.
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
