@@ -24,6 +24,12 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def utc_text(moment: datetime) -> str:
+    """The one way a time is shown to a person, in tables, details, JSON and logs alike:
+    UTC, whole seconds, a Z (2026-06-15T18:00:00Z). Naive times are read as UTC."""
+    return f"{as_utc(moment):%Y-%m-%dT%H:%M:%S}Z"
+
+
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Times Rapport stores and compares. Outside them, moving a time by a zone offset or a
 # cadence's delay can leave datetime's range (OverflowError), and no customer history

@@ -180,8 +180,8 @@ def test_simulate_end_before_start_is_a_usage_error(run_cli: RunCli) -> None:
     code, _, err = run_cli("simulate", "--start", "2026-02-01", "--end", "2026-01-01")
     assert code == 2
     assert err.splitlines()[-1] == (
-        "Error: Invalid value for --end: 2026-01-01T00:00:00+00:00 is before --start"
-        " 2026-02-01T00:00:00+00:00"
+        "Error: Invalid value for --end: 2026-01-01T00:00:00Z is before --start"
+        " 2026-02-01T00:00:00Z"
     )
     code, _, err = run_cli(
         "simulate", "--start", "2026-01-01", "--end", "2026-01-02", "--every", "0s"

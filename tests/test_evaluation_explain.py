@@ -45,3 +45,19 @@ def test_an_id_wins_over_a_handle_and_at_means_a_handle(db: Database, tmp_path: 
     assert find_customer_ids(db, "@42") == [2]
     assert find_customer_ids(db, "SOMEONE") == [1]
     assert explain(db, world.settings, "@42", now=at(1))[0].startswith("customer c2 (@42,")
+
+
+def test_explain_names_a_reentry_duration_as_written(db: Database, tmp_path: Path) -> None:
+    rules = {
+        "buyers": cadence(
+            "buyers", "event: purchase", STEPS, "starts: 2026-01-01T00:00:00Z\nreentry: 180d\n"
+        )
+    }
+    world = World(db, write_project(tmp_path / "p", rules))
+    customer = world.customer("c1")
+    world.event(customer, "purchase", at(0), amount=30)
+    world.run(at(0.5))
+    world.run(at(3))
+    world.event(customer, "purchase", at(4), amount=30)
+    lines = explain(db, world.settings, "c1", now=at(5))
+    assert "  not enrolled again: reentry 180d or an active enrolment blocks" in lines, lines

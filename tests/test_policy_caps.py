@@ -40,7 +40,7 @@ def test_min_gap() -> None:
     assert (v.outcome, v.reason, v.detail) == (
         "defer",
         "min_gap",
-        "min_gap 1d: a contact at 2026-06-15 13:00Z",
+        "min_gap 1d: a contact at 2026-06-15T13:00:00Z",
     )
     assert v.retry_at == NOW + timedelta(hours=19)
 

@@ -63,7 +63,7 @@ def test_other_suppression_drops_as_suppressed_until_it_ends() -> None:
     assert one(decide([candidate()], s, NOW, policy())) == (
         "drop",
         "suppressed",
-        "suppressed (complaint) until 2026-06-17 18:00Z",
+        "suppressed (complaint) until 2026-06-17T18:00:00Z",
     )
 
 
@@ -107,7 +107,7 @@ def test_recent_complaint_defers_until_the_block_ends() -> None:
         policy(complaint_block=timedelta(days=30)),
     )
     assert (v.outcome, v.reason) == ("defer", "complaint_block")
-    assert v.detail == "complaint at 2026-06-14 18:00Z blocks proactive contact for 30d"
+    assert v.detail == "complaint at 2026-06-14T18:00:00Z blocks proactive contact for 30d"
     assert v.retry_at == complained + timedelta(days=30)
 
 
@@ -116,7 +116,7 @@ def test_without_a_configured_block_a_complaint_blocks_proactive_contact_forever
     assert one(decide([candidate()], years_ago, NOW, policy())) == (
         "drop",
         "complaint_block",
-        "complaint at 2023-06-16 18:00Z blocks proactive contact",
+        "complaint at 2023-06-16T18:00:00Z blocks proactive contact",
     )
 
 
@@ -164,7 +164,7 @@ def test_consent_given_later_than_now_waits_until_then() -> None:
     )
     assert (v.reason, v.detail, v.retry_at) == (
         "no_consent",
-        "consent only from 2026-06-15 21:00Z",
+        "consent only from 2026-06-15T21:00:00Z",
         later,
     )
 
@@ -322,7 +322,7 @@ def test_quiet_hours_defer_until_local_end() -> None:
     assert (v.outcome, v.reason, v.detail) == (
         "defer",
         "quiet_hours",
-        "quiet hours until 09:00 Europe/Paris",
+        "quiet hours until 09:00 Europe/Paris (2026-06-16T07:00:00Z)",
     )
     assert v.retry_at == datetime(2026, 6, 16, 7, 0, tzinfo=UTC)
     la = candidate(who=customer(timezone="America/Los_Angeles"))  # 11:00 local

@@ -146,8 +146,8 @@ EXPECTED: dict[str, list[str]] = {
         "after each enrolment ends (use a duration, e.g. 180d)"
     ],
     "date_never": [
-        "4:9: reentry: 'never' with a date trigger enrols only in the first year "
-        "(write reentry: always, or a duration such as 300d)"
+        "5:10: reentry: 'never' with a date trigger enrols only in the first year "
+        "(leave reentry out: a date trigger enrols once a year)"
     ],
     # steps and templates
     "duplicate_step": [

@@ -41,6 +41,34 @@ class AppContext:
             self._database = Database.open(self.settings.database)
         return self._database
 
+    @property
+    def existing_database(self) -> Database:
+        """For commands that only read: never creates a database; warns when it is empty."""
+        if self._database is None:
+            from engine.history.db import Database
+
+            self._database = Database.open(self.settings.database, create=False)
+            warn_if_empty(self._database)
+        return self._database
+
+
+def warn_if_empty(db: Database) -> None:
+    """A preview of nobody looks like a strategy that sends nothing: say which it is."""
+    from sqlalchemy import select
+    from sqlalchemy.engine import make_url
+
+    from engine.history.models import Customer
+
+    with db.read() as session:
+        if session.scalar(select(Customer.id).limit(1)) is None:
+            url = make_url(db.url)  # a PostgreSQL URL may carry a password: never print it
+            where = url.database if db.is_sqlite else url.render_as_string(hide_password=True)
+            click.echo(
+                f"warning: the database at {where} has no customers"
+                " (import them: `rapport import customers FILE`)",
+                err=True,
+            )
+
 
 def not_built(name: str, help_text: str) -> click.Command:
     """A documented command whose issue has not landed: it says so plainly and exits 2."""

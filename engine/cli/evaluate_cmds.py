@@ -37,6 +37,11 @@ class TimeParam(click.ParamType):
 TIME = TimeParam()
 
 
+def whole_second_now() -> datetime:
+    """The default evaluation time: now, to the second, as every time is shown."""
+    return clock.now().replace(microsecond=0)
+
+
 def writable_file(out: str) -> None:
     """--out must name a file in an existing folder (its parent is not a file)."""
     folder = Path(out).parent
@@ -88,7 +93,7 @@ def run_command(once: bool, at: datetime | None, fmt: str, workers: int | None) 
     from engine.modes import EvaluationOptions, run_once
 
     ctx = app()
-    now = at or clock.now()
+    now = at or whole_second_now()
     options = EvaluationOptions(workers=workers)
     summary = run_once(ctx.database, ctx.settings, now=now, options=options)
     if fmt == "json":
@@ -123,9 +128,9 @@ def preview_command(
     )
 
     ctx = app()
-    now = at or clock.now()
+    now = at or whole_second_now()
     summary, sink = preview(
-        ctx.database,
+        ctx.existing_database,
         ctx.settings,
         now=now,
         options=EvaluationOptions(customer=customer, cadence=cadence, workers=workers),
@@ -140,7 +145,7 @@ def preview_command(
 
         console = Console(soft_wrap=False)
         console.print(as_table(rows, include_all=include_all, now=now))
-        click.echo(summary.text())
+        click.echo(summary.text(dry_run=True))
     for warning in duplicate_warnings(rows):
         click.echo(f"warning: {warning}", err=True)
 
@@ -154,7 +159,14 @@ def preview_command(
 def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: str | None) -> None:
     """Replay the strategy over the stored history; writes nothing to the database."""
     from engine.durations import MAX_DURATION, format_duration, parse_duration
-    from engine.modes.output import as_csv, as_json, as_table, preview_rows
+    from engine.modes.output import (
+        as_csv,
+        as_json,
+        preview_rows,
+        simulation_note,
+        simulation_table,
+        simulation_total,
+    )
     from engine.modes.simulation import simulate
 
     try:
@@ -168,12 +180,15 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
         )
     if end < start:
         raise click.BadParameter(
-            f"{end.isoformat()} is before --start {start.isoformat()}", param_hint="--end"
+            f"{clock.utc_text(end)} is before --start {clock.utc_text(start)}", param_hint="--end"
         )
     if out:
         writable_file(out)  # before the replay, not after minutes of it
     ctx = app()
-    summaries, decisions = simulate(ctx.database, ctx.settings, start=start, end=end, every=step)
+    database = ctx.existing_database  # before the note: no database, no note
+    if note := simulation_note(start, end, step, every):
+        click.echo(note, err=True)
+    summaries, decisions = simulate(database, ctx.settings, start=start, end=end, every=step)
     rows = preview_rows(decisions, include_all=False)
     if fmt == "json":
         output = as_json(rows) + "\n"
@@ -183,10 +198,10 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
         from rich.console import Console
 
         console = Console(record=True, soft_wrap=False, file=io.StringIO())
-        console.print(as_table(rows, include_all=False, now=start))
-        for summary in summaries:
-            console.print(summary.text(), markup=False, highlight=False)
-        output = console.export_text()
+        console.print(simulation_table(rows, start=start, end=end, every=every))
+        # Plain lines, not through rich: a terminal-wide wrap would split each in two.
+        lines = [summary.text(dry_run=True) for summary in summaries]
+        output = console.export_text() + "\n".join([*lines, simulation_total(summaries)]) + "\n"
     if out:
         write_output(out, output)
         click.echo(f"{len(rows)} messages over {len(summaries)} evaluations written to {out}")
@@ -202,8 +217,8 @@ def explain_command(customer: str, at: datetime | None) -> None:
     from engine.modes.explain import explain
 
     ctx = app()
-    now = at or clock.now()
-    lines = explain(ctx.database, ctx.settings, customer, now=now)
+    now = at or whole_second_now()
+    lines = explain(ctx.existing_database, ctx.settings, customer, now=now)
     click.echo("\n".join(lines))
 
 

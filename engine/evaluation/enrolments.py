@@ -11,6 +11,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from engine.clock import utc_text
+from engine.durations import format_duration
 from engine.evaluation.records import CustomerHistory, DecisionRecord, EnrolmentRecord
 from engine.evaluation.triggers import TriggerPlan
 from engine.facts.model import EventFacts
@@ -151,7 +153,7 @@ class Enrolments:
             event = first_event_between(history, cadence.exit_on, enrolment.entered_at, now)
             if event is not None:
                 enrolment.end(EnrolmentState.EXITED, now)
-                detail = f"{event.type} at {event.occurred_at.isoformat()}"
+                detail = f"{event.type} at {utc_text(event.occurred_at)}"
                 decisions.append(
                     self.decision(
                         cadence.name,
@@ -193,12 +195,12 @@ class Enrolments:
                 event := first_event_between(history, (step.unless,), enrolment.entered_at, now)
             ):
                 enrolment.end(EnrolmentState.EXITED, now)
-                detail = f"{event.type} at {event.occurred_at.isoformat()}"
+                detail = f"{event.type} at {utc_text(event.occurred_at)}"
                 note(Outcome.EXITED, Reason.UNLESS_EVENT, detail)
                 break
             if step.expires is not None and now > due + step.expires:
                 enrolment.resolve_step(now, index, step.name, outcome=Outcome.EXPIRED)
-                detail = f"due {due.isoformat()}, not sendable within {step.expires}"
+                detail = f"due {utc_text(due)}, not sendable within {format_duration(step.expires)}"
                 note(Outcome.EXPIRED, Reason.EXPIRED, detail)
                 continue
             if step.when is not None and not self.step_when(enrolment, step):

@@ -4,6 +4,10 @@ Each worker process opens its own database connection and its own matcher (durab
 allows one engine per process and is not thread-safe), rebuilds the Evaluation from the
 go-lives the parent decided, and returns each batch's Changes. The parent applies them to
 its sink in batch order, so a parallel pass writes exactly what a one-process pass writes.
+
+Inside a read snapshot (preview, explain: `Database.snapshot()`), the parent reads each
+batch and the workers only evaluate it: a worker's own connection would read the database
+as it is later, not as the snapshot saw it.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.config import Settings
-from engine.evaluation.pipeline import Evaluation, build_evaluation, evaluate_ids
-from engine.evaluation.records import Changes
+from engine.evaluation.pipeline import Evaluation, build_evaluation, evaluate_batch, evaluate_ids
+from engine.evaluation.records import Changes, CustomerHistory
+from engine.facts.loading import load_batch
 from engine.history.db import Database
 from engine.messages import TemplateLibrary
 from engine.strategy.model import Strategy
@@ -60,6 +65,11 @@ def _evaluate_batch(ids: Sequence[int]) -> tuple[Changes, int]:
     return evaluate_ids(db, evaluation, ids)
 
 
+def _evaluate_loaded(histories: Sequence[CustomerHistory]) -> tuple[Changes, int]:
+    assert _state is not None, "worker not started"
+    return evaluate_batch(_state[1], histories), len(histories)
+
+
 def evaluate_in_workers(
     db: Database, evaluation: Evaluation, batches: Iterable[list[int]], workers: int
 ) -> Iterator[tuple[Changes, int]]:
@@ -77,7 +87,11 @@ def evaluate_in_workers(
     with ProcessPoolExecutor(workers, context, _start_worker, (setup,)) as pool:
         pending: list[Future[tuple[Changes, int]]] = []
         for ids in batches:
-            pending.append(pool.submit(_evaluate_batch, ids))
+            if db.in_snapshot:
+                now, zone = evaluation.now, evaluation.settings.timezone
+                pending.append(pool.submit(_evaluate_loaded, load_batch(db, ids, now, zone)))
+            else:
+                pending.append(pool.submit(_evaluate_batch, ids))
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                 yield pending.pop(0).result()
         for future in pending:

@@ -21,7 +21,7 @@ from engine.evaluation.contacting import ContactRound, MessageSetup
 from engine.evaluation.enrolments import DueStep, Enrolments, TriggerMatches, decision
 from engine.evaluation.matching import ConditionSet, FactSheet
 from engine.evaluation.records import Changes, CustomerHistory, ResolvedStep
-from engine.evaluation.signals import last_complaint_at, new_opt_outs
+from engine.evaluation.signals import last_complaint_at, new_opt_outs, withdrawals
 from engine.evaluation.summary import Summary
 from engine.evaluation.triggers import TriggerPlan, go_live, plan_triggers
 from engine.facts.loading import (
@@ -242,6 +242,7 @@ def evaluate_customer(
     """In this order: opt-outs, new enrolments, exits, then due steps until none is left."""
     now, settings = evaluation.now, evaluation.settings
     changes.suppressions += new_opt_outs(history, settings.policy.opt_out_words, now)
+    changes.withdrawals += withdrawals(history, now)
     known = {id(e) for e in history.enrolments}
     enrolments = Enrolments(
         history,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from engine.clock import utc_text
 from engine.facts.model import CustomerFacts, EventFacts, PastContact, SuppressionFacts
 from engine.ledger.decisions import DecisionOutcome, Reason
 from engine.ledger.states import Channel, ContactState, EnrolmentState
@@ -162,6 +163,17 @@ class NewSuppression:
     source_event_id: int | None
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """Cancel one customer's queued messages planned up to `planned_up_to` (the sink does,
+    with engine.ledger.withdraw.withdraw_queued, in the batch's transaction)."""
+
+    customer_id: int
+    reason: str
+    planned_up_to: datetime
+    at: datetime
+
+
 @dataclass
 class Changes:
     """Everything one batch changes; a sink applies it in one transaction (or records it)."""
@@ -171,6 +183,7 @@ class Changes:
     contacts: list[PlannedContact] = field(default_factory=list)
     decisions: list[DecisionRecord] = field(default_factory=list)
     suppressions: list[NewSuppression] = field(default_factory=list)
+    withdrawals: list[Withdrawal] = field(default_factory=list)
     launches: dict[str, datetime] = field(default_factory=dict)
     resolutions: list[ResolvedStep] = field(default_factory=list)
 
@@ -180,12 +193,13 @@ class Changes:
         self.contacts += other.contacts
         self.decisions += other.decisions
         self.suppressions += other.suppressions
+        self.withdrawals += other.withdrawals
         self.launches.update(other.launches)
         self.resolutions += other.resolutions
 
 
 def json_safe(value: Any) -> Any:
-    """Datetimes as ISO 8601 with Z, for JSON output and the runs.counts column."""
+    """Datetimes as people read them (engine.clock.utc_text), for JSON and runs.counts."""
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return utc_text(value)
     return value

@@ -29,6 +29,7 @@ class Summary:
     exited: int = 0
     finished: int = 0
     opted_out: int = 0  # new opt-out suppressions
+    withdrawn: int = 0  # customers whose queued messages were withdrawn
     decisions: int = 0
 
     def add(self, changes: Changes, customers: int) -> None:
@@ -39,6 +40,7 @@ class Summary:
         )
         self.planned.update(c.channel for c in changes.contacts)
         self.opted_out += len(changes.suppressions)
+        self.withdrawn += len(changes.withdrawals)
         self.decisions += len(changes.decisions)
         for d in changes.decisions:
             if d.outcome is Outcome.HELD_OUT and d.step is not None:
@@ -77,12 +79,41 @@ class Summary:
             "exited": self.exited,
             "finished": self.finished,
             "opted_out": self.opted_out,
+            "withdrawn": self.withdrawn,
             "decisions": self.decisions,
         }
 
-    def text(self) -> str:
-        """One line: "evaluated 200 customers at …: enrolled 12, planned 9 (review 7, x 2), …"."""
-        at = json_safe(self.now)
+    def merge(self, other: Summary) -> None:
+        """Add another evaluation's counts (a simulation's grand total)."""
+        for name, value in vars(other).items():
+            if name in ("now", "evaluated"):
+                continue
+            mine = getattr(self, name)
+            if isinstance(mine, Counter):
+                mine.update(value)
+            else:
+                setattr(self, name, mine + value)
+
+    def text(self, *, dry_run: bool = False) -> str:
+        """One line: "evaluated 200 customers at …: enrolled 12, planned 9 (review 7, x 2), …".
+
+        A dry run (preview) writes nothing, so it says what it would record.
+        """
+        # Waiting steps are decided (and recorded) again at every run: say how many.
+        if not self.decisions:
+            recorded = ""
+        elif dry_run:
+            recorded = f"; would record {self.decisions} decisions"
+        else:
+            recorded = f"; {self.decisions} decisions recorded"
+        return (
+            f"evaluated {self.evaluated} customers at {json_safe(self.now)}: "
+            + self.counts_text()
+            + recorded
+        )
+
+    def counts_text(self) -> str:
+        """ "enrolled 12, planned 9 (review 7, x 2), held out 1, …"."""
         parts = [
             f"enrolled {self.enrolled}",
             _with_breakdown("planned", self.planned),
@@ -95,9 +126,9 @@ class Summary:
         ]
         if self.opted_out:
             parts.append(f"new opt-outs {self.opted_out}")
-        # Waiting steps are decided (and recorded) again at every run: say how many.
-        recorded = f"; {self.decisions} decisions recorded" if self.decisions else ""
-        return f"evaluated {self.evaluated} customers at {at}: " + ", ".join(parts) + recorded
+        if self.withdrawn:
+            parts.append(f"queues withdrawn {self.withdrawn}")
+        return ", ".join(parts)
 
 
 def _with_breakdown(label: str, counts: Counter[str]) -> str:

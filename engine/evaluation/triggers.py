@@ -51,7 +51,7 @@ def may_enrol_at(cadence: Cadence, previous: Sequence[EnrolmentRecord], at: date
     reentry = cadence.reentry
     if reentry.kind == "never":
         return False
-    if reentry.kind == "always":
+    if reentry.kind in ("always", "yearly"):  # yearly: one per date (`enrolled_for_date`)
         return True
     last_began = max(e.entered_at for e in previous)
     assert reentry.after is not None
@@ -91,15 +91,38 @@ def plan_triggers(
                 plan.conditions.append(cadence.name)
         elif isinstance(trigger, DateTrigger):
             value = history.customer.attributes.get(trigger.attribute)
-            instant = date_instant(value, history.customer.timezone, now)
+            timezone = history.customer.timezone
+            instant = date_instant(value, timezone, now)
             if (
                 instant is not None
-                and instant >= go_lives[cadence.name]
+                and instant >= date_live_from(go_lives[cadence.name], timezone)
                 and not enrolled_for_date(previous, instant)
                 and may_enrol_at(cadence, previous, instant)
             ):
                 plan.dates[cadence.name] = instant
     return plan
+
+
+def date_live_from(go_live: datetime, timezone: str) -> datetime:
+    """A date trigger is live from the local midnight of its go-live day: a birthday on
+    the day a cadence goes live is honoured that day, not lost for the year because the
+    first evaluation came some hours after midnight."""
+    day = go_live.astimezone(cached_zone(timezone)).date()
+    return _local_midnight(day.year, day.month, day.day, cached_zone(timezone))
+
+
+def next_date_instant(value: object, timezone: str, after: datetime) -> datetime | None:
+    """The first local midnight of the value's month and day later than `after`."""
+    month_day = _month_day(value)
+    if month_day is None:
+        return None
+    zone = cached_zone(timezone)
+    year = after.astimezone(zone).year
+    for candidate in (year, year + 1):
+        instant = _local_midnight(candidate, *month_day, zone)
+        if instant > after:
+            return instant
+    return None  # pragma: no cover - next year's midnight is always later
 
 
 def enrolled_for_date(previous: Sequence[EnrolmentRecord], instant: datetime) -> bool:

@@ -28,7 +28,7 @@ from engine.history.models import (
     Suppression,
     sqlite_time,
 )
-from engine.ledger.states import NOT_COUNTING, EnrolmentState
+from engine.ledger.states import NOT_COUNTING, ContactState, EnrolmentState
 from engine.zones import UnknownTimeZone, zone
 
 DEFAULT_BATCH_SIZE = 500
@@ -264,7 +264,13 @@ def _contacts(
         keys[row.customer_id].add(row.idempotency_key)
         if row.state not in NOT_COUNTING:  # caps count all but what was never seen
             contacts[row.customer_id].append(
-                PastContact(row.cadence, row.planned_at, row.channel, row.in_reply_to)
+                PastContact(
+                    row.cadence,
+                    row.planned_at,
+                    row.channel,
+                    row.in_reply_to,
+                    queued=ContactState(row.state).queued,
+                )
             )
     return contacts, keys
 

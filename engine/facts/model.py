@@ -40,6 +40,7 @@ class PastContact:
     planned_at: datetime
     channel: str
     in_reply_to: str | None
+    queued: bool = False  # still waiting to leave: an opt-out or complaint withdraws it
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ from engine.errors import RapportError
 
 BUSY_TIMEOUT_MS = 30_000
 LOCK_POLL_SECONDS = 0.05
+HOW_TO_CREATE = (
+    "create it by importing data: `rapport import customers FILE`, then"
+    " `rapport import events FILE`; or try the sample data: `make demo`"
+)
 
 
 @dataclass(frozen=True)
@@ -95,10 +100,21 @@ class Database:
     engine: Engine
     _sessions: sessionmaker[Session]
     _writer: sessionmaker[Session]
+    # The session of the open snapshot, if any (per thread and task, like a transaction).
+    _snapshot: ContextVar[Session | None] = field(
+        default_factory=lambda: ContextVar("rapport_snapshot", default=None),
+        repr=False,
+        compare=False,
+    )
 
     @classmethod
-    def open(cls, url: str, *, upgrade: bool = True) -> Database:
-        """Connect, and apply pending migrations on first use (DESIGN §4)."""
+    def open(cls, url: str, *, upgrade: bool = True, create: bool = True) -> Database:
+        """Connect, and apply pending migrations on first use.
+
+        With `create=False` (the read-only commands) a SQLite file that does not exist is
+        an error that says how to make one, instead of an empty database (and its folders)
+        appearing where the user did not expect one.
+        """
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -107,6 +123,10 @@ class Database:
                 hint="use sqlite:///path/to/rapport.db or postgresql+psycopg://user@host/db",
             ) from None
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            if not create and not Path(parsed.database).is_file():
+                raise RapportError(
+                    f"there is no database yet at {parsed.database}", hint=HOW_TO_CREATE
+                )
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
             engine = create_engine(url, future=True)
@@ -142,12 +162,50 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only unit of work (rolled back at the end)."""
+        """A read-only unit of work (rolled back at the end); inside `snapshot()`, the
+        snapshot's own session, so the read sees what every other read of it sees."""
+        pinned = self._snapshot.get()
+        if pinned is not None:
+            yield pinned
+            return
         with self._sessions() as session:
             try:
                 yield session
             finally:
                 session.rollback()
+
+    @property
+    def in_snapshot(self) -> bool:
+        return self._snapshot.get() is not None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every `read()` inside sees one consistent state of the database: the one at entry.
+
+        One read transaction is kept open for the whole block. SQLite in WAL mode gives
+        that transaction snapshot isolation from its first read on (so one read happens at
+        once); PostgreSQL gets REPEATABLE READ, READ ONLY. Writers are not blocked. Without
+        it, a preview started while `run --once` commits batch after batch would see some
+        customers before the run and others after it. Nested snapshots share the outer one.
+        """
+        if self.in_snapshot:
+            yield
+            return
+        session = self._sessions()
+        if self.is_sqlite:
+            # BEGIN (deferred) comes from the "begin" listener; the read takes the snapshot.
+            session.execute(text("SELECT count(*) FROM sqlite_master"))
+        else:
+            options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            session.connection(execution_options=options)
+            session.execute(text("SELECT 1"))
+        token = self._snapshot.set(session)
+        try:
+            yield
+        finally:
+            self._snapshot.reset(token)
+            session.rollback()
+            session.close()
 
     @contextmanager
     def write(self) -> Iterator[Session]:

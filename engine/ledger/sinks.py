@@ -28,6 +28,7 @@ from engine.history.models import (
     StepResolution,
     Suppression,
 )
+from engine.ledger.withdraw import withdraw_queued
 
 
 class Sink(Protocol):
@@ -84,6 +85,10 @@ class DatabaseSink:
             self._contacts(session, changes)
             self._resolutions(session, changes)
             self._suppressions(session, changes)
+            for w in changes.withdrawals:  # with the suppression that causes it, not later
+                withdraw_queued(
+                    session, w.customer_id, reason=w.reason, at=w.at, planned_up_to=w.planned_up_to
+                )
             self._decisions(session, changes)
 
     def finish(self, counts: dict[str, Any]) -> None:

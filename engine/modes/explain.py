@@ -7,10 +7,19 @@ from datetime import datetime
 
 from engine.clock import as_utc
 from engine.config import Settings
+from engine.durations import format_duration
 from engine.errors import RapportError
 from engine.evaluation.pipeline import Evaluation, evaluate, prepare
 from engine.evaluation.records import CustomerHistory, EnrolmentRecord, json_safe
-from engine.evaluation.triggers import audience_allows, event_candidates, plan_triggers
+from engine.evaluation.triggers import (
+    audience_allows,
+    date_instant,
+    date_live_from,
+    enrolled_for_date,
+    event_candidates,
+    next_date_instant,
+    plan_triggers,
+)
 from engine.facts.loading import find_customer_ids, load_batch
 from engine.history.db import Database
 from engine.ledger.sinks import RecordingSink
@@ -20,7 +29,12 @@ from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventT
 
 
 def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
-    now = as_utc(now)
+    """Every read in one snapshot: the reasons and the evaluation see the same history."""
+    with db.snapshot():
+        return _explain(db, settings, customer, now=as_utc(now))
+
+
+def _explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
     ids = find_customer_ids(db, customer)
     if not ids:
         raise RapportError(f"no customer with id or handle {customer!r}")
@@ -43,6 +57,9 @@ def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -
         mine = [e for e in enrolments if e.cadence == cadence.name]
         if mine:
             lines += [f"  {_describe(e, cadence, now)}" for e in mine[-2:]]
+            settled = not any(e.ongoing or e.id is None for e in mine)
+            if settled and cadence.name in not_enrolled:
+                lines.append(f"  not enrolled again: {not_enrolled[cadence.name]}")
         else:
             lines.append(f"  not enrolled: {not_enrolled.get(cadence.name, 'trigger not met')}")
         for d in sink.changes.decisions:
@@ -94,17 +111,49 @@ def _why_not_enrolled(evaluation: Evaluation, history: CustomerHistory) -> dict[
                 reasons[cadence.name] = f"no {trigger.event} event since go-live {live}"
             elif cadence.name not in plan.events:
                 reasons[cadence.name] = (
-                    f"reentry {cadence.reentry.kind} or an active enrolment blocks"
+                    f"reentry {_reentry_text(cadence)} or an active enrolment blocks"
                 )
             elif trigger.where is not None:
                 reasons[cadence.name] = f"where is false for every candidate: {trigger.where.text}"
         elif isinstance(trigger, ConditionTrigger):
             if cadence.name not in plan.conditions:
                 reasons[cadence.name] = (
-                    f"reentry {cadence.reentry.kind} or an active enrolment blocks"
+                    f"reentry {_reentry_text(cadence)} or an active enrolment blocks"
                 )
             elif (cadence.name, None) not in matched:
                 reasons[cadence.name] = f"when is false now: {trigger.when.text}"
         elif isinstance(trigger, DateTrigger) and cadence.name not in plan.dates:
-            reasons[cadence.name] = f"no usable customer.{trigger.attribute}, or already enrolled"
+            reasons[cadence.name] = _why_no_date(cadence, trigger, history, evaluation)
     return reasons
+
+
+def _why_no_date(
+    cadence: Cadence, trigger: DateTrigger, history: CustomerHistory, evaluation: Evaluation
+) -> str:
+    """The first of: no value, an unusable value, before go-live, this year's done, reentry."""
+    name = f"customer.{trigger.attribute}"
+    value = history.customer.attributes.get(trigger.attribute)
+    if value is None or value == "":
+        return f"no {name} on file"
+    timezone, now = history.customer.timezone, evaluation.now
+    instant = date_instant(value, timezone, now)
+    if instant is None:
+        return f"{name} {value!r} is not a usable date (write dates as YYYY-MM-DD)"
+    following = next_date_instant(value, timezone, instant)
+    upcoming = f" (next: {json_safe(following)})" if following is not None else ""
+    go_live = evaluation.go_lives[cadence.name]
+    if instant < date_live_from(go_live, timezone):
+        return (
+            f"the latest {name}, {json_safe(instant)}, is before go-live"
+            f" {json_safe(go_live)}{upcoming}"
+        )
+    previous = history.enrolments_of(cadence.name)
+    if enrolled_for_date(previous, instant):
+        return f"already enrolled for {json_safe(instant)}{upcoming}"
+    return f"reentry {_reentry_text(cadence)} or an active enrolment blocks{upcoming}"
+
+
+def _reentry_text(cadence: Cadence) -> str:
+    """As the rule file says it: never, always, 180d (or yearly, a date trigger's default)."""
+    after = cadence.reentry.after
+    return cadence.reentry.kind if after is None else format_duration(after)

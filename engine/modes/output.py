@@ -1,4 +1,5 @@
-"""Preview rows and their three formats: a rich table, JSON, CSV."""
+"""Preview and simulation rows and their three formats: a rich table, JSON, CSV; and the
+lines around a simulation's table (its grand total, the note before a long one)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.evaluation.records import DecisionRecord, json_safe
+from engine.evaluation.summary import Summary
 from engine.ledger.decisions import DecisionOutcome
 from engine.messages import duplicate_texts
 
@@ -73,13 +75,60 @@ def as_table(rows: Sequence[dict[str, Any]], *, include_all: bool, now: datetime
 
     Every message of one evaluation goes out at its time, so send_at sits in the title.
     """
-    from rich.table import Table
+    planned = sum(row["decision"] == DecisionOutcome.PLANNED for row in rows)
+    title = f"preview at {json_safe(now)} (send_at): {planned} message(s)"
+    return _table(rows, title=title, include_all=include_all, send_at=False)
+
+
+def simulation_table(
+    rows: Sequence[dict[str, Any]], *, start: datetime, end: datetime, every: str
+) -> Any:
+    """The messages of a whole simulation, each with its send_at, under a title line for
+    the window (a line of its own: a narrow table would wrap it)."""
+    from rich.console import Group
 
     planned = sum(row["decision"] == DecisionOutcome.PLANNED for row in rows)
-    table = Table(
-        title=f"preview at {json_safe(now)} (send_at): {planned} message(s)",
-        show_lines=True,
+    title = (
+        f"simulation {json_safe(start)} to {json_safe(end)}, every {every}: {planned} message(s)"
     )
+    return Group(title, _table(rows, title=None, include_all=False, send_at=True))
+
+
+def simulation_total(summaries: Sequence[Summary]) -> str:
+    """The grand total under the per-evaluation lines."""
+    if not summaries:
+        return "total over 0 evaluations"
+    total = Summary(summaries[0].now)
+    for summary in summaries:
+        total.merge(summary)
+    return f"total over {len(summaries)} evaluations: {total.counts_text()}"
+
+
+# From this many evaluations on, simulate says how many before it starts: at a few
+# milliseconds to a second each, the user should know what --every 1m over a month costs.
+LONG_SIMULATION = 10_000
+
+
+def evaluation_count(start: datetime, end: datetime, every: timedelta) -> int:
+    return (end - start) // every + 1
+
+
+def simulation_note(start: datetime, end: datetime, every: timedelta, written: str) -> str | None:
+    count = evaluation_count(start, end, every)
+    if count < LONG_SIMULATION:
+        return None
+    return (
+        f"note: about to run {count:,} evaluations (every {written} from {json_safe(start)}"
+        f" to {json_safe(end)}); a longer --every runs fewer"
+    )
+
+
+def _table(
+    rows: Sequence[dict[str, Any]], *, title: str | None, include_all: bool, send_at: bool
+) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=True)
     table.add_column("customer", no_wrap=True)
     table.add_column("cadence / step", overflow="fold")
     table.add_column("text", overflow="fold", ratio=3)
@@ -91,8 +140,9 @@ def as_table(rows: Sequence[dict[str, Any]], *, include_all: bool, now: datetime
         variant = f" [{row['variant']}]" if row["variant"] else ""
         length = "" if row["weighted_length"] is None else f", {row['weighted_length']}/280"
         channel = f"\n{row['channel']}{length}" if row["channel"] else ""
+        when = f"\n{row['send_at']}" if send_at and row["send_at"] else ""
         cells = [
-            f"{row['customer_id']}\n{handle}",
+            f"{row['customer_id']}\n{handle}{when}",
             f"{row['cadence']}\n{step}{variant}{channel}",
             row["text"] or "",
         ]

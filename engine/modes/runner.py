@@ -121,7 +121,12 @@ def run_once(
 def preview(
     db: Database, settings: Settings, *, now: datetime, options: EvaluationOptions = EVERYTHING
 ) -> tuple[Summary, RecordingSink]:
-    """The same evaluation with a recording sink: nothing is written."""
+    """The same evaluation with a recording sink: nothing is written.
+
+    One read snapshot for the whole evaluation: a run committing meanwhile is either
+    wholly seen or not at all.
+    """
     sink = RecordingSink()
-    summary = evaluate_at(db, settings, now=now, sink=sink, mode="preview", options=options)
+    with db.snapshot():
+        summary = evaluate_at(db, settings, now=now, sink=sink, mode="preview", options=options)
     return summary, sink

@@ -59,5 +59,5 @@ class Verdict:
     candidate: Candidate
     outcome: Outcome
     reason: Reason
-    detail: str = ""  # human text: "quiet hours until 09:00 Asia/Kathmandu"
+    detail: str = ""  # human text: "quiet hours until 09:00 Asia/Kathmandu (2026-06-16T03:15:00Z)"
     retry_at: datetime | None = None

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from engine.config import QuietHours
 from engine.ledger.decisions import Reason
 from engine.policy.candidates import Candidate, Verdict
-from engine.policy.stage import Context, StageResult, defer, one_by_one
+from engine.policy.stage import Context, StageResult, defer, one_by_one, utc_text
 from engine.zones import zone
 
 
@@ -105,7 +105,8 @@ def defer_in_quiet_hours(candidates: Sequence[Candidate], ctx: Context) -> Stage
         until = ends[name]
         if until is None:
             return None
-        detail = f"quiet hours until {until.astimezone(zone(name)):%H:%M} {name}"
+        local = f"{until.astimezone(zone(name)):%H:%M} {name}"
+        detail = f"quiet hours until {local} ({utc_text(until)})"
         return defer(candidate, Reason.QUIET_HOURS, detail, until)
 
     return one_by_one(candidates, verdict_of)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.clock import as_utc
+from engine.clock import utc_text as clock_utc_text
 from engine.config import Policy
 from engine.ledger.decisions import Reason
 from engine.policy.candidates import Candidate, CustomerPolicyState, Verdict
@@ -58,8 +58,8 @@ def defer(
 
 
 def utc_text(moment: datetime) -> str:
-    """Times in details are read by operators next to UTC logs: one short UTC spelling."""
-    return f"{as_utc(moment):%Y-%m-%d %H:%M}Z"
+    """Times in details are read next to every other time Rapport shows: one spelling."""
+    return clock_utc_text(moment)
 
 
 def arbitration_order(candidate: Candidate) -> tuple[int, str, int, str]:

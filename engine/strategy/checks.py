@@ -83,12 +83,12 @@ def _reentry_problems(doc: Document, data: dict[str, Any]) -> list[Problem]:
                 "after each enrolment ends (use a duration, e.g. 180d)",
             )
         ]
-    if "date" in trigger and "event" not in trigger and reentry == "never":
+    if "date" in trigger and "event" not in trigger and data.get("reentry") == "never":
         return [
             doc.problem(
-                ("reentry",) if "reentry" in data else ("trigger", "date"),
+                ("reentry",),
                 "reentry: 'never' with a date trigger enrols only in the first year "
-                "(write reentry: always, or a duration such as 300d)",
+                "(leave reentry out: a date trigger enrols once a year)",
             )
         ]
     return []

@@ -1,6 +1,7 @@
 """A checked cadence file -> a frozen Cadence. Runs only on files without problems.
 
-Defaults live here: audience customers, priority 50, channel review, reentry never,
+Defaults live here: audience customers, priority 50, channel review, reentry never (once
+a year for a date trigger),
 no holdout, no cap, step `after` 0.
 """
 
@@ -40,7 +41,7 @@ def compile_cadence(doc: Document, conditions: dict[Path, Condition]) -> Cadence
         priority=int(data.get("priority", DEFAULT_PRIORITY)),
         channel=Channel(data.get("channel", Channel.REVIEW)),
         trigger=_trigger(data["trigger"], conditions),
-        reentry=_reentry(data.get("reentry", "never")),
+        reentry=_reentry(data.get("reentry", _default_reentry(data["trigger"]))),
         exit_on=tuple(data.get("exit_on", ())),
         holdout=parse_percent(data["holdout"]) if "holdout" in data else 0.0,
         cap=Cap(data["cap"]["max"], parse_duration(data["cap"]["per"])) if "cap" in data else None,
@@ -58,7 +59,14 @@ def _trigger(data: dict[str, Any], conditions: dict[Path, Condition]) -> Trigger
     return DateTrigger(data["date"].removeprefix("customer."))
 
 
+def _default_reentry(trigger: dict[str, Any]) -> str:
+    """A date comes back every year: a date trigger enrols once per occurrence."""
+    return "yearly" if "date" in trigger and "event" not in trigger else "never"
+
+
 def _reentry(text: str) -> Reentry:
+    if text == "yearly":
+        return Reentry("yearly")
     if text == "never":
         return Reentry("never")
     if text == "always":

@@ -56,9 +56,10 @@ Trigger = EventTrigger | ConditionTrigger | DateTrigger
 
 @dataclass(frozen=True)
 class Reentry:
-    """never: one enrolment for life; always: any time; after: this long since the last began."""
+    """never: one enrolment for life; always: any time; after: this long since the last
+    began; yearly: once per occurrence of a date trigger's date (its default)."""
 
-    kind: Literal["never", "always", "after"]
+    kind: Literal["never", "always", "after", "yearly"]
     after: timedelta | None = None
 
 

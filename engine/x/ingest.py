@@ -239,5 +239,5 @@ def _honour_opt_out(
             source_event_id=event.id,
         )
     )
-    withdraw_queued(session, customer.id, now=now, reason=OPTED_OUT)
+    withdraw_queued(session, customer.id, reason=OPTED_OUT, at=now)
     report.opted_out.append(customer.id)
