@@ -5,7 +5,6 @@ from __future__ import annotations
 from engine.cli.context import not_built
 
 COMMANDS = [
-    not_built("daemon", "Run the scheduler: evaluate, deliver, poll X, hot-reload rules."),
     not_built("review", "List the review queue of assisted messages."),
     not_built("approve", "Approve messages in the review queue by ID."),
     not_built("reject", "Reject messages in the review queue by ID."),

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -195,3 +196,24 @@ class CadenceLaunch(Base):
 
     cadence: Mapped[str] = mapped_column(String(100), primary_key=True)
     first_seen_at: Mapped[datetime]
+
+
+class DaemonHeartbeat(Base):
+    """The running daemon, as `rapport status` and a second daemon see it (one row, id 1).
+
+    Written at start, after each evaluation tick and at a clean stop; a row whose
+    `stopped_at` is empty and whose `last_tick_at` is old belongs to a daemon that died.
+    """
+
+    __tablename__ = "daemon_heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+    last_tick_at: Mapped[datetime | None]
+    last_tick_seconds: Mapped[float | None] = mapped_column(Float)
+    rules_hash: Mapped[str | None] = mapped_column(String(64))
+    rules_loaded_at: Mapped[datetime | None]
+    last_reload_error: Mapped[str | None] = mapped_column(Text)
+    stopped_at: Mapped[datetime | None]
