@@ -4,6 +4,8 @@ its batch retried once, then its customers recorded as evaluation_error."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -131,3 +133,35 @@ def test_durable_rules_is_never_imported_by_the_daemon_process(project: DaemonPr
         timeout=120,
     )
     assert done.stdout == f"{CUSTOMERS} []\n", done.stderr
+
+
+def test_a_worker_killed_while_idle_is_replaced_at_the_next_tick(
+    project: DaemonProject, pool: WorkerPool, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool.start()
+    (idle,) = pool.pids
+    assert idle is not None
+    os.kill(idle, signal.SIGKILL)
+    with caplog.at_level(logging.INFO):
+        assert tick(project, pool).evaluated == CUSTOMERS  # type: ignore[attr-defined]
+    assert [r.fields["pid"] for r in events(caplog, "worker_died")] == [idle]  # type: ignore[attr-defined]
+    assert idle not in pool.pids
+
+
+def test_a_stuck_batch_is_killed_after_the_batch_timeout_and_retried(
+    project: DaemonProject,
+    pool: WorkerPool,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A worker that never answers (a hung C call) is stopped the same way as a dead one.
+    SIGSTOP freezes the first worker, as a hang would; its replacement is not frozen."""
+    pool.batch_timeout = 3.0  # counted from the worker's boot, not its start
+    tick(project, pool)
+    (frozen,) = pool.pids
+    assert frozen is not None
+    os.kill(frozen, signal.SIGSTOP)
+    with caplog.at_level(logging.INFO):
+        assert tick(project, pool).evaluated == CUSTOMERS  # type: ignore[attr-defined]
+    assert len(events(caplog, "batch_timeout")) == 1
+    assert [r.fields["pid"] for r in events(caplog, "worker_died")] == [frozen]  # type: ignore[attr-defined]

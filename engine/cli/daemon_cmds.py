@@ -57,16 +57,15 @@ def daemon_command(log_format: str, workers: int, batch_size: int) -> None:
     context = app()
     logs.configure(log_format)
     config_path = Path(context.config_path)
-    settings = context.settings  # a broken config.yaml stops here, with its problems
-    project, problems = load_project(config_path.resolve(), now=clock.now())
+    # The checks of `rapport validate`: a daemon never starts on a broken project.
+    project, problems = load_project(config_path, now=clock.now())
     if project is None:
         raise InvalidInput(problems)
     db = context.database
     lock = DaemonLock(db)
     lock.acquire()  # refuses, naming the running daemon, when there is one
     try:
-        del settings
-        Daemon(config_path.resolve(), db, project, workers=workers, batch_size=batch_size).run()
+        Daemon(config_path, db, project, workers=workers, batch_size=batch_size).run()
     finally:
         lock.release()
 

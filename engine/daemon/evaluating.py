@@ -11,7 +11,7 @@ Crash points (engine/faults.py) mark the moments a crash test kills the daemon a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,13 +53,30 @@ def evaluate_tick(
         sink.begin(now, "run", strategy.version_hash)
         if launches:
             sink.apply(seam.launch_changes(launches))
-        batches = seam.customer_batches(db, batch_size=batch_size)
+        batches = _Counted(seam.customer_batches(db, batch_size=batch_size))
         results = pool.evaluate(batches, now=now, go_lives=lives, stopping=stopping)
+        written = 0
         for result in results:
             crash_point("daemon_before_commit")  # evaluated, not yet written
             sink.apply(result.changes)
             crash_point("daemon_after_commit")  # this batch written, the run not finished
             summary.add(result.changes, result.evaluated)
-        complete = not stopping()
+            written += 1
+        complete = batches.exhausted and written == batches.taken
         sink.finish({**summary.as_dict(), "complete": complete})
         return TickResult(summary, complete)
+
+
+class _Counted:
+    """The batches, counting those taken and noting whether the last one was reached."""
+
+    def __init__(self, batches: Iterator[list[int]]) -> None:
+        self._batches = batches
+        self.taken = 0
+        self.exhausted = False
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for batch in self._batches:
+            self.taken += 1
+            yield batch
+        self.exhausted = True

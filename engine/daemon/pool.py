@@ -19,6 +19,7 @@ import contextlib
 import logging
 import multiprocessing
 import signal
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -33,6 +34,9 @@ from engine.strategy.model import Strategy
 
 ATTEMPTS = 2  # the first try, then once more in a fresh worker
 STOP_WAIT_SECONDS = 5.0
+# A batch of 500 customers takes about a second; one that takes this long is stuck in C
+# code (no Python exception can end it): its worker is killed and the batch retried.
+BATCH_TIMEOUT_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ def _serve(connection: Connection, setup: PoolSetup) -> None:
     # Ctrl-C reaches the whole process group: the daemon decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     evaluate = worker_evaluator(setup.database_url, setup.strategy, setup.settings)
+    connection.send(("ready", None))  # a batch's time limit starts after this boot
     while True:
         try:
             task: Task | None = connection.recv()
@@ -88,6 +93,14 @@ class _Worker:
     process: BaseProcess
     connection: Connection
     task: Task | None = None
+    booted: bool = False  # said "ready": the rules are compiled
+    busy_since: float | None = None  # when its batch's time limit started
+
+    def overdue(self, limit: float) -> float | None:
+        """Seconds left for its batch (negative: overdue); None while booting or idle."""
+        if self.task is None or self.busy_since is None:
+            return None
+        return self.busy_since + limit - time.monotonic()
 
 
 @dataclass
@@ -96,6 +109,7 @@ class WorkerPool:
 
     setup: PoolSetup
     size: int = 1
+    batch_timeout: float = BATCH_TIMEOUT_SECONDS
     _workers: list[_Worker] = field(default_factory=list)
 
     def start(self) -> None:
@@ -135,7 +149,10 @@ class WorkerPool:
                     if task is None:
                         break
                     worker.task = task
-                    worker.connection.send(task)
+                    worker.busy_since = time.monotonic() if worker.booted else None
+                    # A worker that died while idle: its sentinel reports it just below.
+                    with contextlib.suppress(OSError):
+                        worker.connection.send(task)
             busy = [w for w in self._workers if w.task is not None]
             if not busy:
                 break
@@ -155,20 +172,37 @@ class WorkerPool:
         for worker in busy:
             handles[worker.connection] = worker
             handles[worker.process.sentinel] = worker
-        ready = wait(list(handles))
+        left = [t for w in busy if (t := w.overdue(self.batch_timeout)) is not None]
+        ready = wait(list(handles), timeout=max(0.0, min(left)) if left else None)
+        if not ready:  # stuck: kill it; its sentinel fires at the next wait, and its batch
+            for worker in busy:  # is retried like a dead worker's
+                if (t := worker.overdue(self.batch_timeout)) is not None and t <= 0.05:
+                    emit(
+                        "batch_timeout",
+                        "a batch took too long: its worker is killed",
+                        level=logging.ERROR,
+                        pid=worker.process.pid,
+                        seconds=self.batch_timeout,
+                    )
+                    worker.process.kill()
+            return []
         return list({id(handles[h]): handles[h] for h in ready}.values())
 
     def _collect(self, worker: _Worker, retries: list[Task]) -> BatchResult | None:
         """The finished batch's result, or None when it is to be retried (queued)."""
         task = worker.task
         assert task is not None
-        worker.task = None
         try:
             if not worker.connection.poll():
                 raise EOFError  # the sentinel fired: the process ended without answering
             status, payload = worker.connection.recv()
         except (EOFError, OSError):
+            worker.task = None
             return self._worker_died(worker, task, retries)
+        if status == "ready":  # booted; its batch is already in the pipe
+            worker.booted, worker.busy_since = True, time.monotonic()
+            return None
+        worker.task = worker.busy_since = None
         if status == "ok":
             changes, evaluated = payload
             return BatchResult(task.number, changes, evaluated)

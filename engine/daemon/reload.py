@@ -75,7 +75,8 @@ def validate_project(config_path: Path) -> tuple[Settings | None, Strategy | Non
     problems: list[Problem] = []
     settings: Settings | None = None
     try:
-        settings = load_settings(config_path, required=True)
+        # As given: a missing `config.yaml` (the default name) means every default.
+        settings = load_settings(config_path)
     except InvalidInput as exc:
         problems += exc.problems
     rules_dir, templates_dir = root / "rules", root / "templates"

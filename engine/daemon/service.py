@@ -77,17 +77,18 @@ class Daemon:
             deliver_every=format_duration(settings.schedule.deliver_every),
             poll_x_every=format_duration(settings.schedule.poll_x_every),
         )
-        self.x = jobs.XChannelJobs(settings)
-        self.x.recover_interrupted(self.db, now=now)
-        self._pool = self._new_pool()
-        scheduler = self._scheduler = self._build_scheduler()
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            scheduler.start()  # returns once a signal has shut it down
+            self.x = jobs.XChannelJobs(settings)
+            self.x.recover_interrupted(self.db, now=now)
+            self._pool = self._new_pool()
+            self._scheduler = self._build_scheduler()
+            self._scheduler.start()  # returns once a signal has shut it down
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            self._pool.close()
+            if self._pool is not None:
+                self._pool.close()
             heartbeat.record(self.db, stopped_at=clock.now())
             emit("daemon_stopped", "stopped cleanly")
 
@@ -98,8 +99,13 @@ class Daemon:
         emit("stop_requested", "finishing the batch in flight", signal=signal.Signals(signum).name)
         # Not from inside the handler: shutdown waits for running jobs, and the handler
         # may have interrupted the scheduler's own loop while it held its locks.
-        assert self._scheduler is not None
-        threading.Thread(target=self._scheduler.shutdown, name="rapport-stop").start()
+        threading.Thread(target=self._shutdown, name="rapport-stop").start()
+
+    def _shutdown(self) -> None:
+        """Stop the scheduler once it runs (a signal may come while it is starting)."""
+        while self._scheduler is None or not self._scheduler.running:
+            time.sleep(0.05)
+        self._scheduler.shutdown(wait=True)
 
     def _build_scheduler(self) -> BlockingScheduler:
         schedule = self.project.settings.schedule
