@@ -25,10 +25,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -59,6 +58,8 @@ class Daemon:
     _refused: str | None = None
     _pool: WorkerPool | None = None
     _scheduler: BlockingScheduler | None = None
+    _stopper: threading.Thread | None = None
+    _ended: threading.Event = field(default_factory=threading.Event)
 
     # -- life ---------------------------------------------------------------------------
 
@@ -87,6 +88,11 @@ class Daemon:
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            # start() may return as soon as the scheduler is marked stopped, before the
+            # job in flight has finished: wait for it before the pool goes away.
+            self._ended.set()
+            if self._stopper is not None:
+                self._stopper.join()
             if self._pool is not None:
                 self._pool.close()
             heartbeat.record(self.db, stopped_at=clock.now())
@@ -99,11 +105,14 @@ class Daemon:
         emit("stop_requested", "finishing the batch in flight", signal=signal.Signals(signum).name)
         # Not from inside the handler: shutdown waits for running jobs, and the handler
         # may have interrupted the scheduler's own loop while it held its locks.
-        threading.Thread(target=self._shutdown, name="rapport-stop").start()
+        self._stopper = threading.Thread(target=self._shutdown, name="rapport-stop")
+        self._stopper.start()
 
     def _shutdown(self) -> None:
         """Stop the scheduler once it runs (a signal may come while it is starting)."""
         while self._scheduler is None or not self._scheduler.running:
+            if self._ended.is_set():  # start-up failed before the scheduler ran
+                return
             time.sleep(0.05)
         self._scheduler.shutdown(wait=True)
 
@@ -195,7 +204,7 @@ class Daemon:
             rules_hash=self.project.rules_hash,
         )
 
-    def reload(self, now: Any) -> None:
+    def reload(self, now: datetime) -> None:
         found, self._refused = check_for_changes(
             self.config_path, self.project, refused=self._refused, now=now
         )
