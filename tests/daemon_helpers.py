@@ -178,7 +178,9 @@ class DaemonProject:
     # -- history ------------------------------------------------------------------------
 
     def customers(self, n: int) -> list[int]:
+        """`n` new customers c<k>, h<k>, numbered after those already there."""
         with self.db.write() as session:
+            first = session.scalar(text("SELECT count(*) FROM customers")) or 0
             rows = [
                 Customer(
                     external_id=f"c{i}",
@@ -189,7 +191,7 @@ class DaemonProject:
                     kind="customer",
                     attributes={},
                 )
-                for i in range(n)
+                for i in range(first, first + n)
             ]
             session.add_all(rows)
             session.flush()

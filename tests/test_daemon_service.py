@@ -72,11 +72,14 @@ def test_sigint_stops_it_too(tmp_path: Path) -> None:
     assert daemon.popen.wait(timeout=10) == 0
 
 
-def test_the_heartbeat_names_the_daemon_its_ticks_and_its_rules(tmp_path: Path) -> None:
+def test_the_heartbeat_names_the_daemon_and_json_logs_are_one_object_per_line(
+    tmp_path: Path,
+) -> None:
     project = DaemonProject(tmp_path)
     daemon = project.start()
     started = daemon.wait_for("daemon_started")
-    tick = daemon.wait_for("tick_done")
+    daemon.wait_for("x_not_configured", after=1)
+    tick = daemon.wait_for("tick_done", after=2)  # a few runs of every job
     beat = read_heartbeat(project.db)
     assert beat is not None
     assert (beat.pid, beat.host, beat.rules_hash) == (
@@ -87,14 +90,6 @@ def test_the_heartbeat_names_the_daemon_its_ticks_and_its_rules(tmp_path: Path) 
     assert beat.last_tick_at is not None and beat.last_tick_seconds is not None
     assert beat.rules_loaded_at == beat.started_at and beat.last_reload_error is None
     assert beat.stopped_at is None and tick["rules_hash"] == beat.rules_hash
-    daemon.stop()
-
-
-def test_json_logs_are_one_object_per_line_with_time_level_and_event(tmp_path: Path) -> None:
-    project = DaemonProject(tmp_path)
-    daemon = project.start()
-    daemon.wait_for("x_not_configured", after=1)
-    daemon.wait_for("tick_done", after=2)  # a few runs of every job
     daemon.stop()
     lines = daemon.log.read_text().splitlines()
     for line in lines:

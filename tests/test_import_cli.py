@@ -96,7 +96,7 @@ def test_file_level_errors_exit_1(tmp_path: Path, run_cli: RunCli) -> None:
 def test_db_upgrade_prints_the_revision(tmp_path: Path, run_cli: RunCli) -> None:
     code, out, err = run_cli("db", "upgrade")
     assert (code, err) == (0, "")
-    assert out == f"sqlite:///{tmp_path / 'rapport.db'}: at revision 0002\n"
+    assert out == f"sqlite:///{tmp_path / 'rapport.db'}: at revision 0007\n"
 
 
 def test_zones_naming_a_folder_or_too_long_are_row_problems(

@@ -185,6 +185,7 @@ class WorkerPool:
                         seconds=self.batch_timeout,
                     )
                     worker.process.kill()
+                    worker.busy_since = None  # no second kill: wait for its sentinel
             return []
         return list({id(handles[h]): handles[h] for h in ready}.values())
 
