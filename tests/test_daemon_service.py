@@ -115,3 +115,17 @@ def test_text_logs_are_one_line_per_event(tmp_path: Path) -> None:
         r"seconds=[\d.]+ rules_hash=[0-9a-f]{64}",
         tick,
     )
+
+
+def test_a_daemon_whose_workers_keep_dying_records_evaluation_errors_and_goes_on(
+    tmp_path: Path,
+) -> None:
+    project = DaemonProject(tmp_path)
+    for customer in project.customers(3):
+        project.mention(customer, ago=timedelta(minutes=1))
+    daemon = project.start(env={"RAPPORT_CRASH_AT": "worker_batch"})  # every worker dies
+    daemon.wait_for("tick_done", where=lambda e: e["errors"] == 3)
+    daemon.wait_for("tick_done", where=lambda e: e["errors"] == 3, after=1)  # and goes on
+    assert daemon.stop()[0] == 0
+    assert len(daemon.named("worker_died")) >= 4 and daemon.named("batch_given_up")
+    assert project.contact_count() == 0

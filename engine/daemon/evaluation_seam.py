@@ -60,7 +60,9 @@ def worker_evaluator(database_url: str, strategy: Strategy, settings: Settings) 
     return evaluate
 
 
-def go_lives(db: Database, strategy: Strategy, now: datetime) -> tuple[dict, dict]:
+def go_lives(
+    db: Database, strategy: Strategy, now: datetime
+) -> tuple[dict[str, datetime], dict[str, datetime]]:
     """(go-live per cadence, cadences launched by this tick) as `prepare` decides them."""
     from engine.evaluation.loading import load_launches
     from engine.evaluation.triggers import go_live

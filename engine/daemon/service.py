@@ -60,6 +60,11 @@ class Daemon:
     _scheduler: BlockingScheduler | None = None
     _stopper: threading.Thread | None = None
     _ended: threading.Event = field(default_factory=threading.Event)
+    x: jobs.XChannelJobs = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Channels are fixed at start (a reload keeps them): one X client for the daemon.
+        self.x = jobs.XChannelJobs(self.project.settings)
 
     # -- life ---------------------------------------------------------------------------
 
@@ -80,7 +85,6 @@ class Daemon:
         )
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self.x = jobs.XChannelJobs(settings)
             self.x.recover_interrupted(self.db, now=now)
             self._pool = self._new_pool()
             self._scheduler = self._build_scheduler()
