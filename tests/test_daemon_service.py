@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from conftest import RunCli
-from daemon_helpers import DaemonProject
+from daemon_helpers import MENTION_RULE, DaemonProject
 
 from engine.daemon.lock import read_heartbeat
 
@@ -129,3 +129,17 @@ def test_a_daemon_whose_workers_keep_dying_records_evaluation_errors_and_goes_on
     assert daemon.stop()[0] == 0
     assert len(daemon.named("worker_died")) >= 4 and daemon.named("batch_given_up")
     assert project.contact_count() == 0
+
+
+def test_a_daemon_never_starts_on_a_broken_project(tmp_path: Path, run_cli: RunCli) -> None:
+    project = DaemonProject(tmp_path / "p")
+    project.write_rule("mention", MENTION_RULE.replace("audience: everyone", "audience: all"))
+    code, out, err = run_cli(
+        "daemon", cwd=project.root, env={"RAPPORT_DATABASE_URL": project.db_url}
+    )
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: rules/mention.yaml:4:11: audience: 'all' is not allowed"
+        " (use one of: customers, prospects, everyone)\n"
+    )
+    assert read_heartbeat(project.db) is None
