@@ -40,9 +40,18 @@ def cli(ctx: click.Context, config_path: str, debug: bool) -> None:
 
 
 def _register() -> None:
-    from engine.cli import data_cmds, evaluate_cmds, ops_cmds, report_cmds, review_cmds, rules_cmds
+    from engine.cli import (
+        daemon_cmds,
+        data_cmds,
+        evaluate_cmds,
+        ops_cmds,
+        report_cmds,
+        review_cmds,
+        rules_cmds,
+    )
 
-    for module in (rules_cmds, data_cmds, evaluate_cmds, review_cmds, report_cmds, ops_cmds):
+    modules = (rules_cmds, data_cmds, evaluate_cmds, review_cmds, report_cmds, daemon_cmds)
+    for module in (*modules, ops_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from engine.cli.context import not_built
 
 COMMANDS = [
-    not_built("daemon", "Run the scheduler: evaluate, deliver, poll X, hot-reload rules."),
     not_built("status", "Daemon health, outbox by state, last runs."),
     not_built("worker", "Multi-machine mode on PostgreSQL."),
 ]

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     MetaData,
@@ -290,3 +291,24 @@ class XPostAttempt(Base):
     attempted_at: Mapped[datetime]
     status_code: Mapped[int | None]
     outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class DaemonHeartbeat(Base):
+    """The running daemon, as `rapport status` and a second daemon see it (one row, id 1).
+
+    Written at start, after each evaluation tick and at a clean stop; a row whose
+    `stopped_at` is empty and whose `last_tick_at` is old belongs to a daemon that died.
+    """
+
+    __tablename__ = "daemon_heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+    last_tick_at: Mapped[datetime | None]
+    last_tick_seconds: Mapped[float | None] = mapped_column(Float)
+    rules_hash: Mapped[str | None] = mapped_column(String(64))
+    rules_loaded_at: Mapped[datetime | None]
+    last_reload_error: Mapped[str | None] = mapped_column(Text)
+    stopped_at: Mapped[datetime | None]
