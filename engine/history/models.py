@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -252,3 +253,48 @@ class XPostAttempt(Base):
     attempted_at: Mapped[datetime]
     status_code: Mapped[int | None]
     outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class DaemonHeartbeat(Base):
+    """The running daemon, as `rapport status` and a second daemon see it (one row, id 1).
+
+    Written at start, after each evaluation tick and at a clean stop; a row whose
+    `stopped_at` is empty and whose `last_tick_at` is old belongs to a daemon that died.
+    """
+
+    __tablename__ = "daemon_heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+    last_tick_at: Mapped[datetime | None]
+    last_tick_seconds: Mapped[float | None] = mapped_column(Float)
+    rules_hash: Mapped[str | None] = mapped_column(String(64))
+    rules_loaded_at: Mapped[datetime | None]
+    last_reload_error: Mapped[str | None] = mapped_column(Text)
+    stopped_at: Mapped[datetime | None]
+
+
+class OperatorPause(Base):
+    """An operator's pause (0009): all sending (cadence "*") or one cadence's, until resumed.
+
+    In the database, not in the daemon's memory: `rapport pause` runs in another process,
+    and a pause must outlive a restart."""
+
+    __tablename__ = "operator_pauses"
+
+    cadence: Mapped[str] = mapped_column(String(100), primary_key=True)
+    paused_at: Mapped[datetime]
+
+
+class DeletedPost(Base):
+    """A post deleted on X (reported by X or listed by an operator, 0009): housekeeping
+    removes its stored text; `purged_at` says it was done."""
+
+    __tablename__ = "deleted_posts"
+
+    post_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reported_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(64))
+    purged_at: Mapped[datetime | None]
