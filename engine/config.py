@@ -131,6 +131,16 @@ CONFIG_SCHEMA: dict[str, Any] = _object(
             },
         ),
         "retention": _object("retention", {"decisions": _DURATION}),
+        "daemon": _object(
+            "daemon",
+            {
+                "metrics": {
+                    "type": "string",
+                    "pattern": r"^[^\s:]+:\d{1,5}$",
+                    "x-hint": "is not an address (use HOST:PORT, e.g. 127.0.0.1:9464)",
+                },
+            },
+        ),
     },
 )
 
@@ -202,6 +212,21 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Daemon:
+    """`daemon:` settings. `metrics` is the HOST:PORT of the Prometheus endpoint
+    (engine/ops/metrics.py); absent, there is none. Port 0 picks a free port (tests)."""
+
+    metrics: str | None = None
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        if self.metrics is None:
+            return None
+        host, port = self.metrics.rsplit(":", 1)
+        return host, int(port)
+
+
+@dataclass(frozen=True)
 class Settings:
     database: str = DEFAULT_DATABASE
     timezone: str = DEFAULT_TIMEZONE
@@ -210,6 +235,7 @@ class Settings:
     x: XChannel = field(default_factory=XChannel)
     schedule: Schedule = field(default_factory=Schedule)
     decision_retention: timedelta = timedelta(days=90)
+    daemon: Daemon = field(default_factory=Daemon)
     project_dir: Path = field(default_factory=Path.cwd)
 
     @property
@@ -390,7 +416,21 @@ def _semantic_problems(doc: Document) -> list[Problem]:
             problems.append(
                 doc.problem(("policy", "global_holdout"), f"policy.global_holdout: {exc}")
             )
-    return problems + _duration_problems(doc)
+    return problems + _duration_problems(doc) + _metrics_problems(doc)
+
+
+def _metrics_problems(doc: Document) -> list[Problem]:
+    address = _section(doc.data, "daemon").get("metrics")
+    if not isinstance(address, str) or not re.fullmatch(r"[^\s:]+:\d{1,5}", address):
+        return []  # the schema already said so
+    if int(address.rsplit(":", 1)[1]) <= 65535:
+        return []
+    return [
+        doc.problem(
+            ("daemon", "metrics"),
+            f"daemon.metrics: {address!r} has no such port (use 1-65535, e.g. 127.0.0.1:9464)",
+        )
+    ]
 
 
 def settings_from_document(doc: Document, project_dir: Path) -> Settings:
@@ -415,6 +455,7 @@ def settings_from_document(doc: Document, project_dir: Path) -> Settings:
         decision_retention=_or_default(
             _duration(data.get("retention", {}), "decisions"), defaults.decision_retention
         ),
+        daemon=Daemon(metrics=data.get("daemon", {}).get("metrics")),
         project_dir=project_dir,
     )
 
