@@ -73,8 +73,10 @@ def iso(moment: datetime | None) -> str | None:
 def collect(db: Database, settings: Settings, *, now: datetime) -> Status:
     """Read everything `status` shows, in one read transaction per section."""
     status = Status(now)
-    status.sections["daemon"], status.sections["rules"] = _daemon(db, settings, status, now=now)
-    status.sections["paused"] = _paused(db)
+    status.sections["daemon"], status.sections["rules"] = daemon_health(
+        db, settings, status, now=now
+    )
+    status.sections["paused"] = paused_summary(db)
     status.sections["outbox"], status.sections["review"], unknown = _outbox(db, now=now)
     status.sections["unknown"] = unknown
     if unknown:
@@ -83,7 +85,7 @@ def collect(db: Database, settings: Settings, *, now: datetime) -> Status:
             "`rapport resolve ID --sent URL | --not-sent` settles them"
         )
     status.sections["runs"] = _runs(db)
-    status.sections["x_budget"] = _budget(db, settings, now=now)
+    status.sections["x_budget"] = budget_left(db, settings, now=now)
     status.sections["ingestion"] = _cursors(db)
     status.sections["wake_ups_next_hour"] = _wake_ups(db, now=now)
     return status
@@ -102,7 +104,7 @@ def _alive(pid: int, host: str) -> bool | None:
     return True
 
 
-def _daemon(
+def daemon_health(
     db: Database, settings: Settings, status: Status, *, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     with db.read() as session:
@@ -170,7 +172,7 @@ def _age(span: timedelta) -> str:
     return f"{seconds // 86400}d"
 
 
-def _paused(db: Database) -> dict[str, Any]:
+def paused_summary(db: Database) -> dict[str, Any]:
     found = pauses(db)
     return {
         "all": ALL in found,
@@ -232,7 +234,7 @@ def _runs(db: Database) -> list[dict[str, Any]]:
     ]
 
 
-def _budget(db: Database, settings: Settings, *, now: datetime) -> dict[str, Any]:
+def budget_left(db: Database, settings: Settings, *, now: datetime) -> dict[str, Any]:
     """What may still be posted: the configured budgets (counted from x_post_attempts) and,
     while their window lasts, what X's headers last said."""
     budget = load_budget(db, settings.x, now=now)
