@@ -109,14 +109,16 @@ def daemon_health(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     with db.read() as session:
         row = session.scalars(select(DaemonHeartbeat).order_by(DaemonHeartbeat.id)).first()
-        last_run = session.scalars(select(Run).order_by(Run.id.desc()).limit(1)).first()
+        last_hash = session.scalar(select(Run.rules_hash).order_by(Run.id.desc()).limit(1))
+        if row is not None:
+            session.expunge(row)  # read once, used after the session ends
     limit = stale_after(settings)
     daemon: dict[str, Any] = {"running": False, "state": "never started"}
     rules: dict[str, Any] = {
-        "hash": last_run.rules_hash if last_run else None,
+        "hash": last_hash,
         "loaded_at": None,
         "last_reload_error": None,
-        "from": "last run" if last_run else None,
+        "from": "last run" if last_hash else None,
     }
     if row is None:
         status.problems.append("no daemon has run on this database (start `rapport daemon`)")
@@ -220,18 +222,18 @@ def _outbox(db: Database, *, now: datetime) -> tuple[dict[str, Any], dict[str, A
 def _runs(db: Database) -> list[dict[str, Any]]:
     with db.read() as session:
         runs = session.scalars(select(Run).order_by(Run.id.desc()).limit(LAST_RUNS)).all()
-    return [
-        {
-            "id": run.id,
-            "mode": run.mode,
-            "started_at": iso(run.started_at),
-            "finished_at": iso(run.finished_at),
-            "evaluated_at": iso(run.evaluated_at),
-            "rules_hash": run.rules_hash,
-            "summary": run.counts or {},
-        }
-        for run in runs
-    ]
+        return [
+            {
+                "id": run.id,
+                "mode": run.mode,
+                "started_at": iso(run.started_at),
+                "finished_at": iso(run.finished_at),
+                "evaluated_at": iso(run.evaluated_at),
+                "rules_hash": run.rules_hash,
+                "summary": run.counts or {},
+            }
+            for run in runs
+        ]
 
 
 def budget_left(db: Database, settings: Settings, *, now: datetime) -> dict[str, Any]:
@@ -263,10 +265,14 @@ def budget_left(db: Database, settings: Settings, *, now: datetime) -> dict[str,
 
 def _cursors(db: Database) -> list[dict[str, Any]]:
     with db.read() as session:
-        rows = session.scalars(select(XCursor).order_by(XCursor.endpoint)).all()
+        rows = session.execute(
+            select(XCursor.endpoint, XCursor.since_id, XCursor.last_success_at).order_by(
+                XCursor.endpoint
+            )
+        ).all()
     return [
-        {"endpoint": r.endpoint, "since_id": r.since_id, "last_success_at": iso(r.last_success_at)}
-        for r in rows
+        {"endpoint": endpoint, "since_id": since_id, "last_success_at": iso(success)}
+        for endpoint, since_id, success in rows
     ]
 
 
