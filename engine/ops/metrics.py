@@ -107,9 +107,9 @@ class LedgerCollector(Collector):
                     Decision.cadence, Decision.outcome, Decision.reason
                 )
             ).all()
-            last = session.scalars(
-                select(Run).where(Run.finished_at.is_not(None)).order_by(Run.id.desc()).limit(1)
-            ).first()
+            last = session.scalar(
+                select(Run.counts).where(Run.finished_at.is_not(None)).order_by(Run.id.desc())
+            )
         decisions = _gauge(
             "decisions",
             "Decisions kept (retention.decisions) by cadence, outcome and reason.",
@@ -118,7 +118,7 @@ class LedgerCollector(Collector):
         for cadence, outcome, reason, count in rows:
             decisions.add_metric([cadence, outcome, reason], count)
         yield decisions
-        evaluated = (last.counts or {}).get("evaluated", 0) if last is not None else 0
+        evaluated = (last or {}).get("evaluated", 0)
         yield _value(
             "last_run_customers_evaluated",
             "Customers the last finished run evaluated.",
