@@ -75,9 +75,10 @@ def test_forget_leaves_no_trace_and_measurement_still_counts_the_contacts(
         )
     with db.read() as session:
         texts = list(session.scalars(select(Contact.text).where(Contact.customer_id == jane)))
-        x_user = session.scalar(
+        x_post = session.scalars(
             select(Event.properties).where(Event.customer_id == jane, Event.source == "x")
-        )["author_id"]
+        ).one()
+    x_user = x_post["author_id"]
     assert len(texts) == 2 and all("@jane_doe" in t and "Name c-jane" in t for t in texts)
     before = _by_cadence_and_state(db)
     db_file = Path(db_url.removeprefix("sqlite:///"))

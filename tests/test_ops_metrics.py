@@ -94,7 +94,7 @@ def test_a_scrape_reports_the_ledger_and_the_daemon_counters(db: Database, tmp_p
     }
     assert messages == {key: float(count) for key, count in ledger.items()}
     assert messages[("thanks", Channel.REVIEW.value, S.PENDING_REVIEW.value)] == 3
-    by_state = Counter()
+    by_state: Counter[str] = Counter()
     for (_, _, state), count in ledger.items():
         by_state[state] += count
     for state, count in by_state.items():

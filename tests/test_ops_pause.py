@@ -37,7 +37,7 @@ def _queue(db: Database, stand_in: StandIn, cadences: list[str]) -> list[int]:
 
 def _states(db: Database) -> dict[int, str]:
     with db.read() as session:
-        return dict(session.execute(select(Contact.id, Contact.state)).all())  # type: ignore[arg-type]
+        return {i: s for i, s in session.execute(select(Contact.id, Contact.state))}
 
 
 def _deliver(db: Database, stand_in: StandIn, client: XClient) -> Any:
