@@ -49,8 +49,7 @@ from engine.history.models import (
     Event,
     Suppression,
 )
-from engine.ledger.states import EnrolmentState
-from engine.ledger.withdraw import withdraw_queued
+from engine.ledger.withdraw import end_ongoing, withdraw_queued
 
 FORGOTTEN = "forgotten"
 PREFIX = f"{FORGOTTEN}:"
@@ -85,7 +84,7 @@ def forget(db: Database, customer_id: int, *, now: datetime) -> Forgotten:
         if customer is None or customer.external_id.startswith(PREFIX):
             raise RapportError(f"customer row {customer_id} does not exist or is forgotten")
         cancelled = withdraw_queued(session, customer_id, now=now, reason=FORGOTTEN)
-        _end_enrolments(session, customer_id, now=now)
+        end_ongoing(session, Enrolment.customer_id == customer_id, now=now)
         handle_key = customer.handle_key
         events, contacts = _erase(session, customer, now=now)
         if handle_key is not None:  # a suppression by handle alone now names the row
@@ -96,20 +95,6 @@ def forget(db: Database, customer_id: int, *, now: datetime) -> Forgotten:
             )
         session.add(Suppression(customer_id=customer_id, reason=FORGOTTEN, created_at=now))
         return Forgotten(f"{PREFIX}{customer_id}", events, contacts, len(cancelled))
-
-
-def _end_enrolments(session: Session, customer_id: int, *, now: datetime) -> None:
-    mine = (Enrolment.customer_id == customer_id, Enrolment.ended_at.is_(None))
-    session.execute(
-        update(Enrolment)
-        .where(*mine, Enrolment.state == EnrolmentState.ACTIVE.value)
-        .values(state=EnrolmentState.EXITED.value, ended_at=now)
-    )
-    session.execute(
-        update(Enrolment)
-        .where(*mine, Enrolment.state == EnrolmentState.HELD_OUT.value)
-        .values(ended_at=now)  # the control group stays the control group
-    )
 
 
 def _erase(session: Session, customer: Customer, *, now: datetime) -> tuple[int, int]:

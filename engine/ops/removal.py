@@ -22,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from engine.history.db import Database
 from engine.history.models import CadenceLaunch, Contact, Enrolment
-from engine.ledger.states import QUEUED, ContactState, EnrolmentState, transition
+from engine.ledger.withdraw import cancel_queued, end_ongoing
 from engine.strategy.model import Strategy
 
 REASON = "cadence_removed"
@@ -54,36 +54,7 @@ def cancel_removed_cadences(db: Database, strategy: Strategy, *, now: datetime) 
     if not removal.cadences:
         return removal
     with db.write() as session:
-        queued = session.execute(
-            select(Contact.id, Contact.channel, Contact.state).where(
-                Contact.cadence.in_(removal.cadences),
-                Contact.state.in_([s.value for s in QUEUED]),
-            )
-        ).all()
-        for contact_id, channel, state in queued:
-            if transition(
-                session,
-                contact_id,
-                channel=channel,
-                old=ContactState(state),
-                new=ContactState.CANCELLED,
-                at=now,
-                values={"reason": REASON},
-            ):
-                removal.cancelled.append(contact_id)
-        ongoing = (
-            Enrolment.cadence.in_(removal.cadences),
-            Enrolment.ended_at.is_(None),
-        )
-        active = session.execute(
-            update(Enrolment)
-            .where(*ongoing, Enrolment.state == EnrolmentState.ACTIVE.value)
-            .values(state=EnrolmentState.EXITED.value, ended_at=now)
-        )
-        held_out = session.execute(
-            update(Enrolment)
-            .where(*ongoing, Enrolment.state == EnrolmentState.HELD_OUT.value)
-            .values(ended_at=now)
-        )
-        removal.ended = sum(int(getattr(r, "rowcount", 0) or 0) for r in (active, held_out))
+        removed = Contact.cadence.in_(removal.cadences)
+        removal.cancelled = cancel_queued(session, removed, now=now, reason=REASON)
+        removal.ended = end_ongoing(session, Enrolment.cadence.in_(removal.cadences), now=now)
     return removal
