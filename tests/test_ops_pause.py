@@ -109,3 +109,23 @@ def test_pause_and_resume_commands_are_recorded_and_shown_by_status(
         "error: all sending was not paused (`rapport status` shows what is)\n",
     )
     assert pauses(db) == {}
+
+
+def test_a_cadence_can_be_paused_while_the_rules_are_broken(
+    db: Database, tmp_path: Path, run_cli: RunCli
+) -> None:
+    from engine.history.models import CadenceLaunch
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "rules" / "half.yaml").write_text("version: 1\ncadence: hal")  # mid-save
+    with db.write() as session:
+        session.add(CadenceLaunch(cadence="thanks", first_seen_at=clock.now()))
+    assert run_cli("pause", "--cadence", "thanks")[:2] == (0, "paused cadence thanks\n")
+    assert run_cli("pause")[0] == 0
+    assert run_cli("resume", "--cadence", "thanks")[:2] == (
+        0,
+        "resumed cadence thanks (all sending is still paused)\n",
+    )
+    assert run_cli("pause", "--cadence", "thanks")[0] == 0
+    assert run_cli("resume")[:2] == (0, "resumed all sending (cadences still paused: thanks)\n")

@@ -49,17 +49,23 @@ CADENCE = click.option("--cadence", metavar="NAME", help="Only this cadence (def
 
 
 def _known_cadence(cadence: str | None) -> None:
-    """A pause of a cadence that does not exist would silently pause nothing."""
+    """A pause of a cadence that does not exist would silently pause nothing. Known: a
+    cadence in rules/ or one that ever went live. An emergency stop must work while the
+    rules are broken, so broken rules only narrow the check to the second kind."""
     if cadence is None:
         return
+    from engine.errors import InvalidInput
+    from engine.facts.loading import load_launches
     from engine.strategy import load_strategy
 
     ctx = app()
     settings = ctx.settings
-    names = {
-        c.name
-        for c in load_strategy(settings.rules_dir, templates_dir=settings.templates_dir).cadences
-    }
+    names = set(load_launches(ctx.database))
+    try:
+        strategy = load_strategy(settings.rules_dir, templates_dir=settings.templates_dir)
+        names |= {c.name for c in strategy.cadences}
+    except InvalidInput:
+        pass
     if cadence not in names:
         raise click.BadParameter(
             f"no cadence named {cadence!r} (cadences: {', '.join(sorted(names)) or 'none'})",
@@ -109,9 +115,12 @@ def resume_command(cadence: str | None) -> None:
     what = f"cadence {cadence}" if cadence else "all sending"
     if not resume(db, cadence=cadence):
         raise RapportError(f"{what} was not paused", hint="`rapport status` shows what is")
-    left = [name for name in pauses(db) if name != "*"]
-    still = f" (still paused: {', '.join(sorted(left))})" if left and not cadence else ""
-    click.echo(f"resumed {what}{still}")
+    left = pauses(db)
+    if cadence is None:
+        still = ", ".join(sorted(left))
+        click.echo(f"resumed {what}" + (f" (cadences still paused: {still})" if still else ""))
+    else:
+        click.echo(f"resumed {what}" + (" (all sending is still paused)" if "*" in left else ""))
 
 
 @click.command(name="resolve")
