@@ -81,7 +81,7 @@ def test_a_scrape_reports_the_ledger_and_the_daemon_counters(db: Database, tmp_p
                 select(Contact.cadence, Contact.channel, Contact.state)
             )
         )
-        decisions = Counter(
+        decisions = Counter(  # one run so far: the last run's decisions are all of them
             (c, o, r)
             for c, o, r in session.execute(
                 select(Decision.cadence, Decision.outcome, Decision.reason)
@@ -102,7 +102,7 @@ def test_a_scrape_reports_the_ledger_and_the_daemon_counters(db: Database, tmp_p
     kept = {
         (dict(labels)["cadence"], dict(labels)["outcome"], dict(labels)["reason"]): value
         for (name, labels), value in samples.items()
-        if name == "rapport_decisions"
+        if name == "rapport_last_run_decisions"
     }
     assert kept == {key: float(count) for key, count in decisions.items()} and kept
     assert samples[("rapport_unknown_messages", ())] == 1
@@ -132,7 +132,7 @@ def test_a_scrape_reports_the_ledger_and_the_daemon_counters(db: Database, tmp_p
     finally:
         again.close()
     assert after[("rapport_ticks_total", ())] == 0
-    for name in ("rapport_messages", "rapport_outbox_messages", "rapport_decisions"):
+    for name in ("rapport_messages", "rapport_outbox_messages", "rapport_last_run_decisions"):
         assert {k: v for k, v in after.items() if k[0] == name} == {
             k: v for k, v in samples.items() if k[0] == name
         }

@@ -3,9 +3,9 @@
 Two kinds, so the numbers stay right across restarts:
 
 - read from the database at each scrape (`LedgerCollector`): outbox by state, messages by
-  cadence and state, decisions by cadence, outcome and reason (as long as decisions are
-  kept), the review queue's size and oldest age, `unknown` messages, X budget left, POST
-  attempts by HTTP status, the last run's customers evaluated, the heartbeat (running,
+  cadence and state, the last run's decisions by cadence, outcome and reason, the review
+  queue's size and oldest age, `unknown` messages, X budget left, POST attempts by HTTP
+  status, the last run's customers evaluated, the heartbeat (running,
   last tick and its duration), reload failing, pauses. A restarted daemon reports the
   same figures as before;
 - counted by the running daemon (`DaemonMetrics`): ticks, tick duration, customers
@@ -101,23 +101,30 @@ class LedgerCollector(Collector):
         )
 
     def _decisions(self) -> Iterator[Metric]:
+        """The last finished run's decisions: by its run id (indexed), never a scan of
+        every decision kept, which may be months of them."""
         with self.db.read() as session:
+            last = session.execute(
+                select(Run.id, Run.counts)
+                .where(Run.finished_at.is_not(None))
+                .order_by(Run.id.desc())
+                .limit(1)
+            ).first()
             rows = session.execute(
-                select(Decision.cadence, Decision.outcome, Decision.reason, func.count()).group_by(
-                    Decision.cadence, Decision.outcome, Decision.reason
-                )
+                select(Decision.cadence, Decision.outcome, Decision.reason, func.count())
+                .where(Decision.run_id == (last[0] if last else None))
+                .group_by(Decision.cadence, Decision.outcome, Decision.reason)
             ).all()
-            last = session.scalar(
-                select(Run.counts).where(Run.finished_at.is_not(None)).order_by(Run.id.desc())
-            )
         decisions = _gauge(
-            "decisions",
-            "Decisions kept (retention.decisions) by cadence, outcome and reason.",
+            "last_run_decisions",
+            "The last finished run's decisions by cadence, outcome (planned, held_out, "
+            "deferred, dropped…) and reason.",
             ["cadence", "outcome", "reason"],
         )
         for cadence, outcome, reason, count in rows:
             decisions.add_metric([cadence, outcome, reason], count)
         yield decisions
+        last = last[1] if last else None
         evaluated = (last or {}).get("evaluated", 0)
         yield _value(
             "last_run_customers_evaluated",
