@@ -53,7 +53,8 @@ from engine.ledger.withdraw import end_ongoing, withdraw_queued
 
 FORGOTTEN = "forgotten"
 PREFIX = f"{FORGOTTEN}:"
-X_SOURCE = "x"  # engine/x/ingest.py stores X posts as events of this source
+X_SOURCE = "x"
+EVALUATION_WAIT_SECONDS = 600  # a daemon's tick over a large base may take minutes  # engine/x/ingest.py stores X posts as events of this source
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,11 @@ def find_customer(db: Database, key: str) -> int:
 
 
 def forget(db: Database, customer_id: int, *, now: datetime) -> Forgotten:
-    """Erase one customer's personal data, keeping the anonymous counts (one transaction)."""
-    with db.write() as session:
+    """Erase one customer's personal data, keeping the anonymous counts (one transaction).
+
+    Under the evaluation lock: an evaluation in flight read the customer before and would
+    otherwise write a message with their name after we erased it."""
+    with db.evaluation_lock(timeout=EVALUATION_WAIT_SECONDS), db.write() as session:
         customer = session.get(Customer, customer_id)
         if customer is None or customer.external_id.startswith(PREFIX):
             raise RapportError(f"customer row {customer_id} does not exist or is forgotten")
