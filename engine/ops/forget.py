@@ -53,8 +53,8 @@ from engine.ledger.withdraw import end_ongoing, withdraw_queued
 
 FORGOTTEN = "forgotten"
 PREFIX = f"{FORGOTTEN}:"
-X_SOURCE = "x"
-EVALUATION_WAIT_SECONDS = 600  # a daemon's tick over a large base may take minutes  # engine/x/ingest.py stores X posts as events of this source
+X_SOURCE = "x"  # engine/x/ingest.py stores X posts as events of this source
+EVALUATION_WAIT_SECONDS = 600  # a daemon's tick over a large base may take minutes
 
 
 @dataclass(frozen=True)
