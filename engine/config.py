@@ -165,6 +165,16 @@ CONFIG_SCHEMA: dict[str, Any] = _object(
                 "cost_per_message": {"type": "number", "minimum": 0},
             },
         ),
+        "daemon": _object(
+            "daemon",
+            {
+                "metrics": {
+                    "type": "string",
+                    "pattern": _LISTEN,
+                    "x-hint": "is not an address (use HOST:PORT, e.g. 127.0.0.1:9464)",
+                },
+            },
+        ),
     },
 )
 
@@ -276,6 +286,21 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Daemon:
+    """`daemon:` settings. `metrics` is the HOST:PORT of the Prometheus endpoint
+    (engine/ops/metrics.py); absent, there is none. Port 0 picks a free port (tests)."""
+
+    metrics: str | None = None
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        if self.metrics is None:
+            return None
+        host, port = self.metrics.rsplit(":", 1)
+        return host, int(port)
+
+
+@dataclass(frozen=True)
 class Settings:
     database: str = DEFAULT_DATABASE
     timezone: str = DEFAULT_TIMEZONE
@@ -286,6 +311,7 @@ class Settings:
     decision_retention: timedelta = timedelta(days=90)
     review: Review = field(default_factory=Review)
     report: Report = field(default_factory=Report)
+    daemon: Daemon = field(default_factory=Daemon)
     project_dir: Path = field(default_factory=Path.cwd)
 
     @property
@@ -482,17 +508,24 @@ def _semantic_problems(doc: Document) -> list[Problem]:
             problems.append(
                 doc.problem(("policy", "global_holdout"), f"policy.global_holdout: {exc}")
             )
-    listen = _section(data, "review").get("listen")
-    if isinstance(listen, str) and re.fullmatch(_LISTEN, listen):
-        port = int(listen.rpartition(":")[2])
-        if not 1 <= port <= 65535:
-            problems.append(
-                doc.problem(
-                    ("review", "listen"),
-                    f"review.listen: port {port} is out of range (use 1-65535, e.g. 8765)",
-                )
-            )
+    problems += _port_problems(doc, ("review", "listen"), example="8765")
+    problems += _port_problems(doc, ("daemon", "metrics"), example="127.0.0.1:9464")
     return problems + _duration_problems(doc)
+
+
+def _port_problems(doc: Document, path: tuple[str, str], *, example: str) -> list[Problem]:
+    """A HOST:PORT whose port no socket can have (the schema checked the shape)."""
+    address = _section(doc.data, path[0]).get(path[1])
+    if not isinstance(address, str) or not re.fullmatch(_LISTEN, address):
+        return []
+    port = int(address.rpartition(":")[2])
+    if 1 <= port <= 65535:
+        return []
+    return [
+        doc.problem(
+            path, f"{dotted(path)}: port {port} is out of range (use 1-65535, e.g. {example})"
+        )
+    ]
 
 
 def settings_from_document(doc: Document, project_dir: Path) -> Settings:
@@ -519,6 +552,7 @@ def settings_from_document(doc: Document, project_dir: Path) -> Settings:
         ),
         review=_review(data.get("review", {})),
         report=_report(data.get("report", {})),
+        daemon=Daemon(metrics=data.get("daemon", {}).get("metrics")),
         project_dir=project_dir,
     )
 

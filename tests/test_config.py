@@ -173,3 +173,26 @@ def test_report_problems_are_positioned(tmp_path: Path) -> None:
         "config.yaml:6:19: report.value_property: '' is not a property name"
         " (the purchase property with the value, e.g. amount)",
     ]
+
+
+def test_daemon_metrics_is_a_host_and_port(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "daemon: {metrics: 9464}\n") == [
+        "config.yaml:1:19: daemon.metrics: 9464 is not an address"
+        " (use HOST:PORT, e.g. 127.0.0.1:9464)"
+    ]
+    assert problems_of(tmp_path, "daemon: {metrics: localhost}\n") == [
+        "config.yaml:1:19: daemon.metrics: 'localhost' is not an address"
+        " (use HOST:PORT, e.g. 127.0.0.1:9464)"
+    ]
+    assert problems_of(tmp_path, "daemon: {metrics: '127.0.0.1:70000'}\n") == [
+        "config.yaml:1:19: daemon.metrics: port 70000 is out of range"
+        " (use 1-65535, e.g. 127.0.0.1:9464)"
+    ]
+    assert problems_of(tmp_path, "daemon: {metric: '127.0.0.1:9464'}\n") == [
+        "config.yaml:1:10: 'metric' is not a key of daemon; did you mean 'metrics'?"
+    ]
+    path = tmp_path / "config.yaml"
+    path.write_text("daemon: {metrics: '127.0.0.1:9464'}\n", encoding="utf-8")
+    assert load_settings(path).daemon.metrics_address == ("127.0.0.1", 9464)
+    path.write_text("timezone: UTC\n", encoding="utf-8")
+    assert load_settings(path).daemon.metrics_address is None

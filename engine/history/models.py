@@ -312,3 +312,27 @@ class DaemonHeartbeat(Base):
     rules_loaded_at: Mapped[datetime | None]
     last_reload_error: Mapped[str | None] = mapped_column(Text)
     stopped_at: Mapped[datetime | None]
+
+
+class OperatorPause(Base):
+    """An operator's pause (0009): all sending (cadence "*") or one cadence's, until resumed.
+
+    In the database, not in the daemon's memory: `rapport pause` runs in another process,
+    and a pause must outlive a restart."""
+
+    __tablename__ = "operator_pauses"
+
+    cadence: Mapped[str] = mapped_column(String(100), primary_key=True)
+    paused_at: Mapped[datetime]
+
+
+class DeletedPost(Base):
+    """A post deleted on X (reported by X or listed by an operator, 0009): housekeeping
+    removes its stored text; `purged_at` says it was done."""
+
+    __tablename__ = "deleted_posts"
+
+    post_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reported_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(64))
+    purged_at: Mapped[datetime | None]

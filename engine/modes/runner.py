@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from engine.history.db import Database
 from engine.history.models import Customer
 from engine.ledger.sinks import DatabaseSink, RecordingSink, Sink
 from engine.messages import TemplateLibrary
+from engine.ops.removal import cancel_removed_cadences
 from engine.strategy import load_strategy
 from engine.strategy.model import Strategy
 
@@ -108,13 +109,22 @@ def default_workers(db: Database) -> int:
 def run_once(
     db: Database, settings: Settings, *, now: datetime, options: EvaluationOptions = EVERYTHING
 ) -> Summary:
-    """A real evaluation: enrolments, decisions and the outbox are written.
+    """A real evaluation: enrolments, decisions and the outbox are written; first, the
+    queued messages of cadences removed from rules/ are cancelled.
 
     Under the database's evaluation lock: two overlapping runs would each decide on a
     history without the other's writes, and both would write.
     """
+    now = as_utc(now)
+    strategy = options.strategy
+    if strategy is None:  # loaded once: the removal and the evaluation see the same rules
+        strategy = load_strategy(settings.rules_dir, templates_dir=settings.templates_dir)
+        options = replace(options, strategy=strategy)
     sink = DatabaseSink(db, keep_decisions=settings.decision_retention)
     with db.evaluation_lock():
+        # A cadence whose file left rules/ withdraws what it queued before anything is
+        # planned (engine/ops/removal.py).
+        cancel_removed_cadences(db, strategy, now=now)
         return evaluate_at(db, settings, now=now, sink=sink, mode="run", options=options)
 
 
