@@ -88,7 +88,7 @@ def brand_replies(stand_in: StandIn) -> dict[str, str]:
 
 def replies(project: DaemonProject) -> list[tuple[int, str, str | None, str | None, str | None]]:
     """(id, state, in_reply_to, remote_id, reason) of every channel-x message."""
-    return project.rows(  # type: ignore[return-value]
+    return project.rows(
         "SELECT id, state, in_reply_to, remote_id, reason FROM contacts WHERE channel = 'x'"
     )
 
@@ -133,7 +133,7 @@ def assert_at_most_once_and_nothing_lost(project: DaemonProject, stand_in: Stand
     for contact_id, state, target, remote_id, reason in rows:
         assert state in SETTLED, (contact_id, state)
         if state == ContactState.SENT.value:
-            assert remote_id == by_target[target], (contact_id, remote_id)
+            assert target is not None and remote_id == by_target[target], (contact_id, remote_id)
         else:
             assert target not in by_target, (contact_id, state, "posted on X but not sent")
             assert reason, (contact_id, state, "no reason")
