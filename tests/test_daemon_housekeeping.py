@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from daemon_helpers import DaemonProject
+from daemon_helpers import CONFIG, DaemonProject
 
-from engine.daemon.jobs import expire_unsent_replies, prune_decisions
+from engine.daemon.jobs import expire_unsent_replies, housekeeping, prune_decisions
 from engine.daemon.reload import load_project
 from engine.history.models import Contact, Decision, Run
 
@@ -84,3 +84,28 @@ def test_decisions_older_than_the_retention_are_pruned(tmp_path: Path) -> None:
             )
     assert prune_decisions(project.db, timedelta(days=90), now=NOW) == 1
     assert project.rows("SELECT reason FROM decisions ORDER BY id") == [("1d",), ("89d",)]
+
+
+def test_housekeeping_expires_review_messages_nobody_handled_in_time(tmp_path: Path) -> None:
+    project = DaemonProject(tmp_path, config=CONFIG + "review: {expires: 3d}\n")
+    running, problems = load_project(project.root / "config.yaml", now=NOW)
+    assert running is not None, problems
+    (customer,) = project.customers(1)
+    old, recent = NOW - timedelta(days=3, minutes=1), NOW - timedelta(days=2)
+    with project.db.write() as session:
+        for key, state, planned_at in [
+            ("pending-old", "pending_review", old),
+            ("pending-recent", "pending_review", recent),
+            ("approved-old", "approved", old),
+            ("rejected-old", "rejected", old),
+        ]:
+            row = contact(customer, key, planned_at=planned_at, state=state)
+            row.channel = "review"
+            session.add(row)
+    housekeeping(project.db, running.strategy, running.settings, now=NOW)
+    assert project.rows("SELECT idempotency_key, state, reason FROM contacts ORDER BY id") == [
+        ("pending-old", "expired", "expired: not reviewed within review.expires 3d"),
+        ("pending-recent", "pending_review", None),
+        ("approved-old", "expired", "expired: not posted within review.expires 3d"),
+        ("rejected-old", "rejected", None),
+    ]

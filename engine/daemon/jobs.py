@@ -20,6 +20,7 @@ from engine.delivery.outbox import deliver_due, recover_interrupted
 from engine.history.db import Database
 from engine.history.models import Contact, Decision
 from engine.ledger.states import Channel, ContactState, transition
+from engine.review.queue import expire_overdue
 from engine.strategy.model import Strategy
 from engine.x.client import XClient
 from engine.x.connect import open_client
@@ -101,10 +102,21 @@ def _counts(report: Any) -> dict[str, int]:
 
 
 def housekeeping(db: Database, strategy: Strategy, settings: Settings, *, now: datetime) -> None:
-    """Hourly: x replies whose step expired before they could leave, and old decisions."""
+    """Hourly: x replies whose step expired before they could leave, review messages nobody
+    handled within `review.expires`, and old decisions.
+
+    The review queue also expires whenever someone looks at it (`rapport review`, the
+    review page); this keeps it honest when nobody looks for days.
+    """
     expired = expire_unsent_replies(db, strategy, now=now)
+    review_expired = expire_overdue(db, expires=settings.review.expires, now=now)
     pruned = prune_decisions(db, settings.decision_retention, now=now)
-    emit("housekeeping_done", expired=expired, decisions_pruned=pruned)
+    emit(
+        "housekeeping_done",
+        expired=expired,
+        review_expired=len(review_expired),
+        decisions_pruned=pruned,
+    )
 
 
 def expire_unsent_replies(db: Database, strategy: Strategy, *, now: datetime) -> int:

@@ -80,3 +80,6 @@ def configure(log_format: str, stream: TextIO | None = None) -> None:
     # tick lines say more, once. Its warnings (missed runs, max instances) stay.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl." etc.
+    # One line per HTTP request every few seconds would bury the events; `x_polled`,
+    # `delivered` and `reconciled` say what the requests did.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
