@@ -43,6 +43,7 @@ from engine.durations import format_duration
 from engine.errors import RapportError
 from engine.faults import crash_point
 from engine.history.db import Database
+from engine.ops.pause import paused_hook
 
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 
@@ -64,7 +65,9 @@ class Daemon:
 
     def __post_init__(self) -> None:
         # Channels are fixed at start (a reload keeps them): one X client for the daemon.
-        self.x = jobs.XChannelJobs(self.project.settings, stopping=self.stopping.is_set)
+        self.x = jobs.XChannelJobs(
+            self.project.settings, stopping=self.stopping.is_set, paused=paused_hook(self.db)
+        )
 
     # -- life ---------------------------------------------------------------------------
 
