@@ -103,24 +103,38 @@ def run_command(once: bool, at: datetime | None, fmt: str, workers: int | None) 
 @click.option("--customer", help="Only this customer (external id or @handle).")
 @click.option("--cadence", help="Only this cadence.")
 @click.option("--all", "include_all", is_flag=True, help="Add every not-sent decision and why.")
+@click.option(
+    "--warnings",
+    "every_warning",
+    is_flag=True,
+    help="List every warning (default: one line per kind, with a count and two examples).",
+)
 @OUTPUT_FORMAT
 def preview_command(
     at: datetime | None,
     customer: str | None,
     cadence: str | None,
     include_all: bool,
+    every_warning: bool,
     fmt: str,
     workers: int | None,
 ) -> None:
-    """What one evaluation at T would send, rendered, and why not. Writes nothing."""
+    """What one evaluation at T would send, rendered, and why not. Writes nothing.
+
+    \b
+    The table format starts with a summary (messages by cadence, step and channel; what
+    is not sent, by reason), then one row per message with the customer's local send
+    time, then one line per kind of warning (identical texts, texts to fix).
+
+    \b
+    Examples:
+      rapport preview --at 2026-06-15T18:00:00Z
+      rapport preview --customer @ana --all
+      rapport preview --cadence welcome --format csv > welcome.csv
+    """
     from engine.modes import EvaluationOptions, preview
-    from engine.modes.output import (
-        as_csv,
-        as_json,
-        as_table,
-        duplicate_warnings,
-        preview_rows,
-    )
+    from engine.modes.output import as_csv, as_json, preview_rows
+    from engine.modes.preview_report import show_preview
 
     ctx = app()
     now = at or clock.now()
@@ -136,13 +150,21 @@ def preview_command(
     elif fmt == "csv":
         click.echo(as_csv(rows), nl=False)
     else:
-        from rich.console import Console
-
-        console = Console(soft_wrap=False)
-        console.print(as_table(rows, include_all=include_all, now=now))
+        show_preview(
+            ctx.database,
+            ctx.settings,
+            sink.changes.decisions,
+            rows=rows,
+            now=now,
+            include_all=include_all,
+            every_warning=every_warning,
+        )
         click.echo(summary.text())
-    for warning in duplicate_warnings(rows):
-        click.echo(f"warning: {warning}", err=True)
+        return
+    from engine.modes.preview_report import preview_warnings, warning_lines
+
+    for line in warning_lines(preview_warnings(sink.changes.decisions), every=every_warning):
+        click.echo(line, err=True)
 
 
 @click.command(name="simulate")
