@@ -219,12 +219,36 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
 @click.command(name="explain")
 @click.argument("customer")
 @click.option("--at", "at", type=TIME, help="Evaluate as of this time (default: now).")
-def explain_command(customer: str, at: datetime | None) -> None:
-    """For one customer, each cadence: enrolled or not, which step is due, why. Writes nothing."""
-    from engine.modes.explain import explain
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json for tools.",
+)
+def explain_command(customer: str, at: datetime | None, fmt: str) -> None:
+    """For one customer, each cadence: enrolled or not, which step is due, why. Writes nothing.
+
+    \b
+    Shows each condition with its values (sum(purchase.amount, 365d) = 84.50 >= 100 →
+    false), the caps with the contacts that fill them, quiet hours in the customer's
+    local time, and the next time the customer will be looked at (wake_at).
+
+    \b
+    Examples:
+      rapport explain @ana --at 2026-06-15T18:00:00Z
+      rapport explain 000042 --format json
+    """
+    from engine.modes.explain import explain, explain_run
+    from engine.modes.explain_values import explain_document
 
     ctx = app()
     now = at or clock.now()
+    if fmt == "json":
+        run = explain_run(ctx.database, ctx.settings, customer, now=now)
+        click.echo(json.dumps(explain_document(run), indent=2, ensure_ascii=False))
+        return
     lines = explain(ctx.database, ctx.settings, customer, now=now)
     click.echo("\n".join(lines))
 

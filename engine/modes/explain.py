@@ -3,6 +3,7 @@ due, and why it would or would not be sent — from the very preview evaluation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from engine.clock import as_utc
@@ -15,11 +16,27 @@ from engine.facts.loading import find_customer_ids, load_batch
 from engine.history.db import Database
 from engine.ledger.sinks import RecordingSink
 from engine.messages import TemplateLibrary
+from engine.modes.explain_values import ExplainValues
 from engine.strategy import load_strategy
 from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventTrigger
 
 
-def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
+@dataclass(frozen=True)
+class Explained:
+    """One customer's explained evaluation: what it read, what it decided and left."""
+
+    db: Database
+    settings: Settings
+    now: datetime
+    evaluation: Evaluation
+    history: CustomerHistory  # as read before the evaluation
+    sink: RecordingSink  # what the evaluation decided
+    enrolments: list[EnrolmentRecord]  # as the evaluation left them
+    not_enrolled: dict[str, str]
+
+
+def explain_run(db: Database, settings: Settings, customer: str, *, now: datetime) -> Explained:
+    """The preview evaluation of one customer, kept whole for the text and json answers."""
     now = as_utc(now)
     ids = find_customer_ids(db, customer)
     if not ids:
@@ -34,17 +51,25 @@ def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -
     evaluate(db, evaluation, sink, mode="preview", customer_ids=ids)
     updated = {e.id: e for e in sink.changes.enrolment_updates}
     enrolments = [updated.get(e.id, e) for e in history.enrolments] + sink.changes.new_enrolments
-    c = history.customer
+    return Explained(db, settings, now, evaluation, history, sink, enrolments, not_enrolled)
+
+
+def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
+    run = explain_run(db, settings, customer, now=now)
+    now, sink, enrolments, not_enrolled = run.now, run.sink, run.enrolments, run.not_enrolled
+    values = ExplainValues.of(run)
+    c = run.history.customer
     lines = [
         f"customer {c.external_id} (@{c.handle or '-'}, {c.kind}, {c.timezone}) at {json_safe(now)}"
     ]
-    for cadence in strategy.cadences:
+    for cadence in run.evaluation.strategy.cadences:
         lines.append(f"{cadence.name} (priority {cadence.priority}, channel {cadence.channel}):")
         mine = [e for e in enrolments if e.cadence == cadence.name]
         if mine:
             lines += [f"  {_describe(e, cadence, now)}" for e in mine[-2:]]
         else:
             lines.append(f"  not enrolled: {not_enrolled.get(cadence.name, 'trigger not met')}")
+        lines += [f"  {line}" for line in values.condition_lines(cadence.name)]
         for d in sink.changes.decisions:
             if d.cadence == cadence.name:
                 step = f"step {d.step}: " if d.step else ""
@@ -52,7 +77,7 @@ def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -
                 lines.append(f"  {step}{d.outcome} — {d.reason}{detail}")
                 if d.text:
                     lines.append(f"    {d.text}")
-    return lines
+    return lines + values.customer_lines()
 
 
 def _describe(enrolment: EnrolmentRecord, cadence: Cadence, now: datetime) -> str:
