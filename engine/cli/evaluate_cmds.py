@@ -37,12 +37,12 @@ class TimeParam(click.ParamType):
 TIME = TimeParam()
 
 
-def writable_file(out: str) -> None:
-    """--out must name a file in an existing folder (its parent is not a file)."""
+def writable_file(out: str, option: str = "--out") -> None:
+    """An output file must be in an existing folder (its parent is not a file)."""
     folder = Path(out).parent
     if not folder.is_dir():
         raise RapportError(
-            f"--out {out}: {folder} is not a folder", hint="create it or choose another path"
+            f"{option} {out}: {folder} is not a folder", hint="create it or choose another path"
         )
 
 
@@ -173,8 +173,39 @@ def preview_command(
 @click.option("--every", default="1d", show_default=True, help="Time between evaluations.")
 @OUTPUT_FORMAT
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the output to this file.")
-def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: str | None) -> None:
-    """Replay the strategy over the stored history; writes nothing to the database."""
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False),
+    help="Also draw messages per day per cadence, and the share held by caps and quiet hours"
+    " (PNG).",
+)
+@click.option(
+    "--html",
+    type=click.Path(dir_okay=False),
+    help="Also write one self-contained page: summary, chart, messages per week.",
+)
+def simulate_command(
+    start: datetime,
+    end: datetime,
+    every: str,
+    fmt: str,
+    out: str | None,
+    chart: str | None,
+    html: str | None,
+) -> None:
+    """Replay the strategy over the stored history; writes nothing to the database.
+
+    \b
+    Each evaluation sees only the events up to its time and the messages the earlier
+    ones planned. Past the last stored event the replay goes on: a forecast for the
+    customers as they stand.
+
+    \b
+    Examples:
+      rapport simulate --start 2026-05-16 --end 2026-06-15
+      rapport simulate --start 2026-06-01 --end 2026-07-31 --chart sim.png --html sim.html
+      rapport simulate --start 2026-06-01 --end 2026-06-08 --every 6h --format csv --out sim.csv
+    """
     from engine.durations import MAX_DURATION, format_duration, parse_duration
     from engine.modes.output import as_csv, as_json, as_table, preview_rows
     from engine.modes.simulation import simulate
@@ -192,10 +223,20 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
         raise click.BadParameter(
             f"{end.isoformat()} is before --start {start.isoformat()}", param_hint="--end"
         )
-    if out:
-        writable_file(out)  # before the replay, not after minutes of it
+    for path, option in ((out, "--out"), (chart, "--chart"), (html, "--html")):
+        if path:
+            writable_file(path, option)  # before the replay, not after minutes of it
     ctx = app()
     summaries, decisions = simulate(ctx.database, ctx.settings, start=start, end=end, every=step)
+    if chart or html:
+        from engine.modes.simulate_html import write_simulation_files
+        from engine.modes.simulate_window import Simulation, Window, last_stored_event
+
+        simulation = Simulation(
+            Window(start, end, step), summaries, decisions, last_stored_event(ctx.database)
+        )
+        for path in write_simulation_files(simulation, chart=chart, html=html):
+            click.echo(f"wrote {path}")
     rows = preview_rows(decisions, include_all=False)
     if fmt == "json":
         output = as_json(rows) + "\n"
