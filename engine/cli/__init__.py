@@ -40,9 +40,9 @@ def cli(ctx: click.Context, config_path: str, debug: bool) -> None:
 
 
 def _register() -> None:
-    from engine.cli import data_cmds, evaluate_cmds, ops_cmds, rules_cmds
+    from engine.cli import data_cmds, diff_cmds, evaluate_cmds, ops_cmds, rules_cmds
 
-    for module in (rules_cmds, data_cmds, evaluate_cmds, ops_cmds):
+    for module in (rules_cmds, data_cmds, evaluate_cmds, diff_cmds, ops_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 

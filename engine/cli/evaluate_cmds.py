@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from engine import clock
-from engine.cli.context import app, not_built
+from engine.cli.context import app
 from engine.errors import RapportError
 
 
@@ -299,5 +299,4 @@ COMMANDS: list[click.Command] = [
     preview_command,
     explain_command,
     simulate_command,
-    not_built("diff", "What a change of the rules changes in outcomes."),
 ]
