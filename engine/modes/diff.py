@@ -72,7 +72,7 @@ def version_from_git(
             tar.extractall(root, filter="data")
         config = config_path.name
         if config in present:
-            (root / config).write_bytes(_git(project, "show", f"{tree}{config}"))
+            (root / config).write_bytes(_git(project, "show", f"{revision}:{prefix}{config}"))
         else:  # no config then: the current policy
             shutil.copy(config_path, root / config)
         if "templates" not in present:
@@ -153,6 +153,13 @@ class RulesDiff:
         return cls(before, after, labels, added, removed, changed)
 
     @property
+    def moved(self) -> int:
+        """Added messages whose customer, cadence and step also lost one: sent at another time."""
+        lost = Counter((d.customer_external_id, d.cadence, d.step) for d in self.removed)
+        gained = Counter((d.customer_external_id, d.cadence, d.step) for d in self.added)
+        return sum((lost & gained).values())
+
+    @property
     def customers_affected(self) -> int:
         touched = [*self.added, *self.removed, *(n for _, n in self.changed)]
         return len({d.customer_external_id for d in touched})
@@ -215,6 +222,7 @@ def diff_document(diff: RulesDiff) -> dict[str, Any]:
         "messages_before": len(diff.before.planned),
         "messages_after": len(diff.after.planned),
         "customers_affected": diff.customers_affected,
+        "moved": diff.moved,
         "by_step": diff.by_step(),
         "per_day": diff.per_day(),
         "added": [message_row(d) for d in diff.added],
@@ -236,6 +244,11 @@ def diff_lines(diff: RulesDiff, *, sample: int = SAMPLE) -> list[str]:
         f" {len(diff.added)} added, {len(diff.removed)} removed,"
         f" {len(diff.changed)} with a changed text; {diff.customers_affected} customers affected",
     ]
+    if diff.moved:
+        lines.append(
+            f"  of these, {diff.moved} added and {diff.moved} removed are the same customer's step"
+            " sent at another time"
+        )
     rows = [r for r in diff.by_step() if r["added"] or r["removed"]]
     if not rows and not diff.changed:
         return [*lines, "no message changes in this window"]

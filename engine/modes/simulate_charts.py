@@ -126,8 +126,8 @@ def volume_comparison_chart(old: Simulation, new: Simulation, *, labels: tuple[s
     figure, axis = plt.subplots(figsize=(10, 4))
     width = 0.42
     for offset, sim, label, colour in (
-        (-width / 2, old, labels[0], "#999999"),
-        (width / 2, new, labels[1], "#0072B2"),
+        (-width / 2, old, f"before: {labels[0]}", "#999999"),
+        (width / 2, new, f"after: {labels[1]}", "#0072B2"),
     ):
         totals = [sum(c.get(d, 0) for c in sim.per_day().values()) for d in days]
         axis.bar([i + offset for i in range(len(days))], totals, width, label=label, color=colour)
