@@ -259,9 +259,10 @@ def diff_lines(diff: RulesDiff, *, sample: int = SAMPLE) -> list[str]:
         )
         for r in rows:
             name = f"{r['cadence']} / {r['step']}"
+            added = f"+{r['added']}" if r["added"] else "0"
+            removed = f"-{r['removed']}" if r["removed"] else "0"
             lines.append(
-                f"  {name:<{width}}  {r['before']:>6}  {r['after']:>6}  {r['added']:>+6}"
-                f"  {-r['removed']:>+7}"
+                f"  {name:<{width}}  {r['before']:>6}  {r['after']:>6}  {added:>6}  {removed:>7}"
             )
     lines += _samples("added", diff.added, sample)
     lines += _samples("removed", diff.removed, sample)
