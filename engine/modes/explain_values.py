@@ -64,10 +64,11 @@ class ConditionValues:
     text: str
     holds: bool
     comparisons: tuple[Comparison, ...]
+    single: bool = False  # the condition is one comparison: one line says it all
 
     def lines(self) -> list[str]:
         head = f"{self.role}: {self.text} → {'true' if self.holds else 'false'}"
-        if len(self.comparisons) == 1 and self.comparisons[0].text.startswith(self.text):
+        if self.single:
             return [f"{self.role}: {self.comparisons[0].line()}"]
         return [head, *(f"  {c.line()}" for c in self.comparisons)]
 
@@ -112,7 +113,13 @@ def comparisons(expr: Expr, facts: Facts) -> tuple[Comparison, ...]:
 
 def condition_values(role: str, condition: Condition, facts: Facts) -> ConditionValues:
     expr = condition.expr
-    return ConditionValues(role, condition.text, evaluate(expr, facts), comparisons(expr, facts))
+    return ConditionValues(
+        role,
+        condition.text,
+        evaluate(expr, facts),
+        comparisons(expr, facts),
+        single=isinstance(expr, Compare),
+    )
 
 
 def cadence_conditions(
