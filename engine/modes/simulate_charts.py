@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from engine.modes.simulate_window import Simulation
+from engine.modes.simulate_window import CAPS, OTHER, QUIET, Simulation
 
 # Colour-blind-safe (Okabe & Ito), in a fixed order so a cadence keeps its colour.
 PALETTE = (
@@ -94,23 +94,21 @@ def messages_chart(simulation: Simulation, *, title: str | None = None) -> bytes
     else:
         top.text(0.5, 0.5, "no messages in this window", ha="center", transform=top.transAxes)
     _mark_forecast(top, simulation.last_event, days)
-    caps, quiet = simulation.deferred_per_day()
-    totals = [base[i] + caps.get(d, 0) + quiet.get(d, 0) for i, d in enumerate(days)]
-    share_caps = [100 * caps.get(d, 0) / t if t else 0 for d, t in zip(days, totals, strict=True)]
-    share_quiet = [100 * quiet.get(d, 0) / t if t else 0 for d, t in zip(days, totals, strict=True)]
+    waited = simulation.deferred_per_day()
+    shares = simulation.waited_shares()
     x = range(len(days))
-    # Bars, not areas: each day is one evaluation's share, nothing in between.
-    n_caps, n_quiet = sum(caps.values()), sum(quiet.values())
-    bottom.bar(x, share_caps, color="#D55E00", label=f"waited for a cap or min_gap ({n_caps})")
-    bottom.bar(
-        x,
-        share_quiet,
-        bottom=share_caps,
-        color="#56B4E9",
-        label=f"waited for quiet hours ({n_quiet})",
-    )
+    # Bars, not areas: each day is its own count, nothing in between.
+    stacked = [0.0] * len(days)
+    for kind, label, colour in (
+        (CAPS, "waited for a cap or min_gap", "#D55E00"),
+        (QUIET, "waited for quiet hours", "#56B4E9"),
+        (OTHER, "waited for another reason (consent, text…)", "#BBBBBB"),
+    ):
+        total = sum(waited[kind].values())
+        bottom.bar(x, shares[kind], bottom=stacked, color=colour, label=f"{label} ({total})")
+        stacked = [a + b for a, b in zip(stacked, shares[kind], strict=True)]
     bottom.set_ylim(0, 100)
-    bottom.set_ylabel("% of due steps\nthat waited", fontsize=9)
+    bottom.set_ylabel("% of the day's due\nsteps that waited", fontsize=9)
     bottom.grid(axis="y", alpha=0.3)
     bottom.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     _mark_forecast(bottom, simulation.last_event, days)

@@ -47,8 +47,9 @@ def _cards(simulation: Simulation) -> str:
         (totals["messages"], "messages"),
         (totals["customers"], "customers contacted"),
         (totals["evaluations"], "evaluations"),
-        (totals["waits_for_caps"], "waits for a cap or min_gap"),
-        (totals["waits_for_quiet_hours"], "waits for quiet hours"),
+        (totals["waits_for_caps"], "step-days waiting for a cap or min_gap"),
+        (totals["waits_for_quiet_hours"], "step-days waiting for quiet hours"),
+        (totals["waits_for_other_reasons"], "step-days waiting for another reason"),
     ]
     cells = "".join(
         f'<div class="card"><b>{value:,}</b><span>{escape(label)}</span></div>'

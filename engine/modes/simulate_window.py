@@ -26,7 +26,13 @@ from engine.history.models import Event
 from engine.ledger.decisions import DecisionOutcome, Reason
 
 DEFAULT_DAYS = 30
-CAP_REASONS = frozenset({Reason.CAP, Reason.CADENCE_CAP, Reason.MIN_GAP})
+CAPS, QUIET, OTHER = "caps", "quiet hours", "other"
+WAIT_KINDS = {
+    Reason.CAP: CAPS,
+    Reason.CADENCE_CAP: CAPS,
+    Reason.MIN_GAP: CAPS,
+    Reason.QUIET_HOURS: QUIET,
+}
 
 
 @dataclass(frozen=True)
@@ -100,17 +106,44 @@ class Simulation:
             counts[d.cadence][d.decided_at.date()] += 1
         return counts
 
-    def deferred_per_day(self) -> tuple[Counter[date], Counter[date]]:
-        """Steps that waited at an evaluation: (for caps and min_gap, for quiet hours)."""
-        caps: Counter[date] = Counter()
-        quiet: Counter[date] = Counter()
+    def _step_days(self) -> dict[date, dict[tuple[int, str, str | None], set[str]]]:
+        """Per day, each due step (sent or waiting that day) and the reasons it waited."""
+        days: dict[date, dict[tuple[int, str, str | None], set[str]]] = {}
         for d in self.decisions:
-            if d.outcome is DecisionOutcome.DEFERRED:
-                if d.reason in CAP_REASONS:
-                    caps[d.decided_at.date()] += 1
-                elif d.reason is Reason.QUIET_HOURS:
-                    quiet[d.decided_at.date()] += 1
-        return caps, quiet
+            if d.outcome in (DecisionOutcome.PLANNED, DecisionOutcome.DEFERRED):
+                steps = days.setdefault(d.decided_at.date(), {})
+                reasons = steps.setdefault((d.customer_id, d.cadence, d.step), set())
+                if d.outcome is DecisionOutcome.DEFERRED:
+                    reasons.add(WAIT_KINDS.get(d.reason, OTHER))
+        return days
+
+    def deferred_per_day(self) -> dict[str, Counter[date]]:
+        """Due steps that waited that day, by kind: "caps", "quiet hours" or "other".
+
+        A step counts once a day however many evaluations it waited through, so hourly and
+        daily replays say the same thing. A step that also waited for another reason
+        (consent, a text to fix) counts as "other": caps and quiet hours only delayed it
+        when nothing else held it."""
+        counts: dict[str, Counter[date]] = {kind: Counter() for kind in (CAPS, QUIET, OTHER)}
+        for day, steps in self._step_days().items():
+            for reasons in steps.values():
+                if reasons:
+                    kind = OTHER if OTHER in reasons else CAPS if CAPS in reasons else QUIET
+                    counts[kind][day] += 1
+        return counts
+
+    def waited_shares(self) -> dict[str, list[float]]:
+        """Per day and kind, the % of that day's due steps that waited."""
+        step_days = self._step_days()
+        waited = self.deferred_per_day()
+        totals = [len(step_days.get(day, ())) for day in self.days()]
+        return {
+            kind: [
+                100 * counts[day] / n if n else 0.0
+                for day, n in zip(self.days(), totals, strict=True)
+            ]
+            for kind, counts in waited.items()
+        }
 
     def per_week(self) -> dict[tuple[str, str], Counter[date]]:
         """Messages per (cadence, step) per week, keyed by the week's Monday."""
@@ -120,13 +153,14 @@ class Simulation:
         return counts
 
     def totals(self) -> dict[str, int]:
-        caps, quiet = self.deferred_per_day()
+        waited = self.deferred_per_day()
         return {
             "messages": len(self.planned),
             "customers": len({d.customer_id for d in self.planned}),
             "evaluations": len(self.summaries),
-            "waits_for_caps": sum(caps.values()),
-            "waits_for_quiet_hours": sum(quiet.values()),
+            "waits_for_caps": sum(waited[CAPS].values()),
+            "waits_for_quiet_hours": sum(waited[QUIET].values()),
+            "waits_for_other_reasons": sum(waited[OTHER].values()),
         }
 
 
