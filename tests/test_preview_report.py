@@ -46,7 +46,7 @@ def test_summary_first_then_local_times_then_one_line_per_kind_of_warning(
     assert "2026-03-03 21:00 JST" in out and "2026-03-03 07:00 EST" in out
     warnings = [line for line in lines if line.startswith("warning:")]
     assert warnings == [
-        "warning: identical texts: 3, e.g. @h_c0, @h_c1, @h_c2; @h_c0, @h_c1, @h_c2;"
+        "warning: identical texts: 3, e.g. @h_c0, @h_c1 and 1 more; @h_c0, @h_c1 and 1 more;"
         " +1 more (--warnings lists all) (X refuses duplicate content; vary the template)"
     ]
     assert lines[-2] == warnings[0]  # after the table, before the evaluation's counts
@@ -78,11 +78,11 @@ def test_json_is_unchanged_rows_and_warnings_go_to_stderr(
 
 def test_a_kind_with_thousands_of_instances_stays_one_short_line() -> None:
     many = [
-        PreviewWarning("identical texts", ", ".join(f"@h{n}_{i}" for i in range(40)), "vary it")
+        PreviewWarning("texts to fix", ", ".join(f"@h{n}_{i}" for i in range(40)), "fix them")
         for n in range(5000)
     ]
     (line,) = warning_lines(many)
     assert len(line) < 300
-    assert line.startswith("warning: identical texts: 5000, e.g. @h0_0, @h0_1,")
-    assert line.endswith("; +4998 more (--warnings lists all) (vary it)")
+    assert line.startswith("warning: texts to fix: 5000, e.g. @h0_0, @h0_1,")
+    assert line.endswith("; +4998 more (--warnings lists all) (fix them)")
     assert len(warning_lines(many, every=True)) == 5001

@@ -28,9 +28,6 @@ from engine.zones import zone
 
 EXAMPLES = 2  # per kind of warning, unless --warnings asks for all
 
-# Reasons that mean "the text needs fixing", not "the policy says wait".
-TEXT_PROBLEMS = (Reason.TOO_LONG, Reason.TEMPLATE_ERROR, Reason.OTHER_MENTIONS, Reason.NO_HANDLE)
-
 
 def reason_words(reason: str) -> str:
     """`quiet_hours` -> `quiet hours`: the stored word, readable."""
@@ -145,8 +142,22 @@ def preview_table(
 @dataclass(frozen=True)
 class PreviewWarning:
     kind: str  # one line per kind
-    example: str  # one instance, short
+    example: str  # one instance, as --warnings lists it
     advice: str  # what to do about the kind
+    short: str = ""  # the instance in a few words, for the one-line summary
+
+    @property
+    def brief(self) -> str:
+        return self.short or _short(self.example)
+
+
+# What to do about a text the step cannot send yet, by reason.
+TEXT_ADVICE = {
+    Reason.TOO_LONG: "shorten the template or give the step a fallback",
+    Reason.TEMPLATE_ERROR: "fix the template; the step waits until then",
+    Reason.OTHER_MENTIONS: "remove the other @handles, or allow_mentions on the step",
+    Reason.NO_HANDLE: "add the customer's X handle, or mention customer.handle in the template",
+}
 
 
 def preview_warnings(decisions: Sequence[DecisionRecord]) -> list[PreviewWarning]:
@@ -159,20 +170,23 @@ def preview_warnings(decisions: Sequence[DecisionRecord]) -> list[PreviewWarning
     ]
     for group in duplicate_texts((f"@{h}", t) for h, t in planned):
         handles = sorted(group, key=str.lower)
+        more = f" and {len(handles) - 2} more" if len(handles) > 2 else ""
         warnings.append(
             PreviewWarning(
                 "identical texts",
                 ", ".join(handles),
                 "X refuses duplicate content; vary the template",
+                short=", ".join(handles[:2]) + more,
             )
         )
     for d in decisions:
-        if d.reason in TEXT_PROBLEMS:
+        where = f"{d.customer_external_id} ({d.cadence}/{d.step})"
+        if d.reason in TEXT_ADVICE:
             warnings.append(
                 PreviewWarning(
-                    f"{reason_words(d.reason)} ({d.cadence} / {d.step})",
-                    f"{d.customer_external_id}: {d.detail}" if d.detail else d.customer_external_id,
-                    "the step waits until the template is fixed",
+                    reason_words(d.reason),
+                    f"{where}: {d.detail}" if d.detail else where,
+                    TEXT_ADVICE[Reason(d.reason)],
                 )
             )
         elif d.reason is Reason.EVALUATION_ERROR:
@@ -197,7 +211,7 @@ def warning_lines(warnings: Sequence[PreviewWarning], *, every: bool = False) ->
             lines.append(f"warning: {kind}: {len(found)} ({found[0].advice})")
             lines += [f"  {w.example}" for w in found]
             continue
-        shown = "; ".join(_short(w.example) for w in found[:EXAMPLES])
+        shown = "; ".join(w.brief for w in found[:EXAMPLES])
         more = f"; +{len(found) - EXAMPLES} more (--warnings lists all)" if len(found) > 2 else ""
         lines.append(f"warning: {kind}: {len(found)}, e.g. {shown}{more} ({found[0].advice})")
     return lines
