@@ -128,18 +128,20 @@ def cadence_conditions(
     *,
     enrolments: Sequence[EnrolmentRecord],
     events: Sequence[tuple[int, str, datetime]],
+    go_live: datetime,
 ) -> list[ConditionValues]:
     """The trigger's condition and the `when` of the step the customer is at.
 
     `events` are (id, type, occurred_at) of the customer's events: an event trigger's
-    `where` is shown for the latest event of its type (it is judged once per event).
+    `where` is shown for the latest event of its type since go-live (it is judged once
+    per event; older events never enrol).
     """
     found = []
     trigger = cadence.trigger
     if isinstance(trigger, ConditionTrigger):
         found.append(condition_values("when", trigger.when, sheet.facts(None)))
     elif isinstance(trigger, EventTrigger) and trigger.where is not None:
-        latest = [e for e in events if e[1] == trigger.event]
+        latest = [e for e in events if e[1] == trigger.event and e[2] >= go_live]
         if latest:
             event_id, _, occurred = latest[-1]
             role = f"where (latest {trigger.event}, {json_safe(occurred)})"
@@ -333,6 +335,7 @@ class ExplainValues:
                 sheet,
                 enrolments=[e for e in run.enrolments if e.cadence == c.name],
                 events=events,
+                go_live=run.evaluation.go_lives[c.name],
             )
             for c in cadences
         }
