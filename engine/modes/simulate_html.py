@@ -20,8 +20,10 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2r
        max-width: 1100px; color: #222; padding: 0 1rem; }
 h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
 p.sub { color: #666; margin-top: 0; }
-.cards { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1.2rem 0; }
-.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.7rem 1rem; min-width: 9rem; }
+.cards { display: flex; gap: 0.8rem; flex-wrap: wrap; margin: 1.2rem 0; }
+p.legend { color: #666; font-size: 0.85rem; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.7rem 1rem; flex: 1 1 0;
+        min-width: 6rem; }
 .card b { display: block; font-size: 1.5rem; }
 .card span { color: #666; font-size: 0.85rem; }
 img { max-width: 100%; border: 1px solid #eee; }
@@ -47,9 +49,9 @@ def _cards(simulation: Simulation) -> str:
         (totals["messages"], "messages"),
         (totals["customers"], "customers contacted"),
         (totals["evaluations"], "evaluations"),
-        (totals["waits_for_caps"], "step-days waiting for a cap or min_gap"),
-        (totals["waits_for_quiet_hours"], "step-days waiting for quiet hours"),
-        (totals["waits_for_other_reasons"], "step-days waiting for another reason"),
+        (totals["waits_for_caps"], "step-days held by caps"),
+        (totals["waits_for_quiet_hours"], "step-days held by quiet hours"),
+        (totals["waits_for_other_reasons"], "step-days held otherwise"),
     ]
     cells = "".join(
         f'<div class="card"><b>{value:,}</b><span>{escape(label)}</span></div>'
@@ -121,7 +123,11 @@ def simulation_page(
         f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f"<style>{STYLE}</style></head><body>"
         f'<h1>{escape(title)}</h1><p class="sub">{subtitle}</p>'
-        f"{_cards(simulation)}{_quiet_note(simulation)}{figures}"
+        f"{_cards(simulation)}"
+        '<p class="legend">A step-day is one due step on one day: a step that waits through'
+        " many evaluations of a day counts once. Caps include min_gap; held otherwise means"
+        " by consent, a text to fix or another policy stage.</p>"
+        f"{_quiet_note(simulation)}{figures}"
         "<h2>Messages by cadence and step, per week (weeks start on Monday)</h2>"
         f"{weekly_table(simulation)}"
         "</body></html>\n"
