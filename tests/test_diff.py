@@ -123,3 +123,18 @@ def test_diff_names_a_bad_revision_and_asks_for_one_source(
     code, _, err = run_cli("diff", *WINDOW, cwd=project)
     assert code == 2
     assert "give one of --git REV or --rules DIR" in err
+
+
+def test_other_rules_that_do_not_validate_are_named_where_the_user_keeps_them(
+    db: Database, tmp_path: Path, run_cli: RunCli
+) -> None:
+    project = write_project(tmp_path / "now", AFTER)
+    broken = dict(BEFORE, steps=BEFORE["steps"].replace("after: 1d", "after: 1 dayz"))
+    old = write_project(tmp_path / "old", broken)
+    code, _, err = run_cli("diff", "--rules", str(old / "rules"), *WINDOW, cwd=project)
+    assert code == 1
+    assert err.strip() == (
+        f"error: {old / 'rules'}: the rules do not validate: {old / 'rules' / 'steps.yaml'}:13:12:"
+        " steps[1].after: '1 dayz' is not a duration"
+        " (use a whole number and a unit, e.g. 45s, 30m, 12h, 2d, 3w)"
+    )

@@ -77,7 +77,9 @@ def version_from_git(
             shutil.copy(config_path, root / config)
         if "templates" not in present:
             (root / "templates").mkdir()
-        yield _checked(settings, root / config, label=revision)
+        where = f"{revision}:{prefix}"
+        names = {root / n: f"{where}{n}" for n in ("rules", "templates", config)}
+        yield _checked(settings, root / config, label=revision, names=names)
 
 
 @contextmanager
@@ -98,20 +100,36 @@ def version_from_folder(
         shutil.copytree(templates or settings.templates_dir, root / "templates")
         config = project / config_path.name if project else None
         shutil.copy(config if config and config.is_file() else config_path, root / config_path.name)
-        yield _checked(settings, root / config_path.name, label=str(folder))
+        names = {
+            root / "rules": str(project / "rules" if project else folder),
+            root / "templates": str(templates or settings.templates_dir),
+            root / config_path.name: str(config if config and config.is_file() else config_path),
+        }
+        yield _checked(settings, root / config_path.name, label=str(folder), names=names)
 
 
-def _checked(settings: Settings, config: Path, *, label: str) -> OtherVersion:
-    """The other version through the one project check; errors stop the diff."""
+def _checked(
+    settings: Settings, config: Path, *, label: str, names: dict[Path, str]
+) -> OtherVersion:
+    """The other version through the one project check; errors stop the diff.
+
+    `names`: how to show the temporary copies in messages (the user's folder, or
+    `REV:rules` for a revision)."""
     from engine.project import validate_project
 
     check = validate_project(config)
     if not check.ok or check.settings is None:
-        shown = "; ".join(str(p) for p in check.errors[:5])
+        shown = "; ".join(_renamed(str(p), names) for p in check.errors[:5])
         more = f" (+{len(check.errors) - 5} more)" if len(check.errors) > 5 else ""
         raise RapportError(f"{label}: the rules do not validate: {shown}{more}")
     other = dataclasses.replace(settings, policy=check.settings.policy, project_dir=config.parent)
     return OtherVersion(label, other)
+
+
+def _renamed(message: str, names: dict[Path, str]) -> str:
+    for scratch, name in names.items():
+        message = message.replace(str(scratch), name)
+    return message
 
 
 def _git(folder: Path, *args: str) -> bytes:
