@@ -29,7 +29,7 @@ from engine.conditions.ast import aggregates_of, walk
 from engine.conditions.evaluate import value_of
 from engine.history.db import Database
 from engine.modes.explain import explain, explain_run
-from engine.modes.explain_values import explain_document
+from engine.modes.explain_json import explain_document
 
 WHEN = (
     "sum(purchase.amount, 365d) >= 100 and days_since(purchase) <= 60 or count(visit, 30d) > 1"

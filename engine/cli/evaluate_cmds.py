@@ -282,7 +282,7 @@ def explain_command(customer: str, at: datetime | None, fmt: str) -> None:
       rapport explain 000042 --format json
     """
     from engine.modes.explain import explain, explain_run
-    from engine.modes.explain_values import explain_document
+    from engine.modes.explain_json import explain_document
 
     ctx = app()
     now = at or clock.now()
