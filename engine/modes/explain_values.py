@@ -13,6 +13,8 @@ decides again whether to enrol or send: that answer comes from the evaluation.
 - quiet hours in the customer's own time;
 - `wake_at`: the next time the customer will be looked at if nothing new happens (see
   `estimated_wake_at` for what it covers).
+
+The json form of the same answer is engine/modes/explain_json.py.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ past it see no new events, so that part is a forecast for the base as it stands.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -182,7 +181,3 @@ def monday_of(moment: date | datetime) -> date:
 def weeks_of(simulation: Simulation) -> list[date]:
     """The Mondays of the weeks the window touches."""
     return sorted({monday_of(d) for d in simulation.days()})
-
-
-def messages_of(decisions: Sequence[DecisionRecord]) -> list[DecisionRecord]:
-    return [d for d in decisions if d.outcome is DecisionOutcome.PLANNED]
