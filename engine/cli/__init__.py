@@ -18,7 +18,8 @@ from engine.errors import RapportError
     default="config.yaml",
     show_default=True,
     envvar="RAPPORT_CONFIG",
-    help="Settings file (DESIGN §6). RAPPORT_DATABASE_URL overrides its `database`.",
+    help="Settings file: database, time zone, brand, contact policy, channels."
+    " RAPPORT_DATABASE_URL overrides its `database`.",
 )
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.version_option(package_name="rapport")
@@ -43,6 +44,7 @@ def _register() -> None:
     from engine.cli import (
         daemon_cmds,
         data_cmds,
+        diff_cmds,
         evaluate_cmds,
         ops_cmds,
         report_cmds,
@@ -50,7 +52,15 @@ def _register() -> None:
         rules_cmds,
     )
 
-    modules = (rules_cmds, data_cmds, evaluate_cmds, review_cmds, report_cmds, daemon_cmds)
+    modules = (
+        rules_cmds,
+        data_cmds,
+        evaluate_cmds,
+        diff_cmds,
+        review_cmds,
+        report_cmds,
+        daemon_cmds,
+    )
     for module in (*modules, ops_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from engine import clock
-from engine.cli.context import app, not_built
+from engine.cli.context import app
 from engine.errors import RapportError
 
 
@@ -42,12 +42,12 @@ def whole_second_now() -> datetime:
     return clock.now().replace(microsecond=0)
 
 
-def writable_file(out: str) -> None:
-    """--out must name a file in an existing folder (its parent is not a file)."""
+def writable_file(out: str, option: str = "--out") -> None:
+    """An output file must be in an existing folder (its parent is not a file)."""
     folder = Path(out).parent
     if not folder.is_dir():
         raise RapportError(
-            f"--out {out}: {folder} is not a folder", hint="create it or choose another path"
+            f"{option} {out}: {folder} is not a folder", hint="create it or choose another path"
         )
 
 
@@ -108,24 +108,38 @@ def run_command(once: bool, at: datetime | None, fmt: str, workers: int | None) 
 @click.option("--customer", help="Only this customer (external id or @handle).")
 @click.option("--cadence", help="Only this cadence.")
 @click.option("--all", "include_all", is_flag=True, help="Add every not-sent decision and why.")
+@click.option(
+    "--warnings",
+    "every_warning",
+    is_flag=True,
+    help="List every warning (default: one line per kind, with a count and two examples).",
+)
 @OUTPUT_FORMAT
 def preview_command(
     at: datetime | None,
     customer: str | None,
     cadence: str | None,
     include_all: bool,
+    every_warning: bool,
     fmt: str,
     workers: int | None,
 ) -> None:
-    """What one evaluation at T would send, rendered, and why not. Writes nothing."""
+    """What one evaluation at T would send, rendered, and why not. Writes nothing.
+
+    \b
+    The table format starts with a summary (messages by cadence, step and channel; what
+    is not sent, by reason), then one row per message with the customer's local send
+    time, then one line per kind of warning (identical texts, texts to fix).
+
+    \b
+    Examples:
+      rapport preview --at 2026-06-15T18:00:00Z
+      rapport preview --customer @ana --all
+      rapport preview --cadence welcome --format csv > welcome.csv
+    """
     from engine.modes import EvaluationOptions, preview
-    from engine.modes.output import (
-        as_csv,
-        as_json,
-        as_table,
-        duplicate_warnings,
-        preview_rows,
-    )
+    from engine.modes.output import as_csv, as_json, preview_rows
+    from engine.modes.preview_report import show_preview
 
     ctx = app()
     now = at or whole_second_now()
@@ -141,13 +155,21 @@ def preview_command(
     elif fmt == "csv":
         click.echo(as_csv(rows), nl=False)
     else:
-        from rich.console import Console
-
-        console = Console(soft_wrap=False)
-        console.print(as_table(rows, include_all=include_all, now=now))
+        show_preview(
+            ctx.database,
+            ctx.settings,
+            sink.changes.decisions,
+            rows=rows,
+            now=now,
+            include_all=include_all,
+            every_warning=every_warning,
+        )
         click.echo(summary.text(dry_run=True))
-    for warning in duplicate_warnings(rows):
-        click.echo(f"warning: {warning}", err=True)
+        return
+    from engine.modes.preview_report import preview_warnings, warning_lines
+
+    for line in warning_lines(preview_warnings(sink.changes.decisions), every=every_warning):
+        click.echo(line, err=True)
 
 
 @click.command(name="simulate")
@@ -156,8 +178,39 @@ def preview_command(
 @click.option("--every", default="1d", show_default=True, help="Time between evaluations.")
 @OUTPUT_FORMAT
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the output to this file.")
-def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: str | None) -> None:
-    """Replay the strategy over the stored history; writes nothing to the database."""
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False),
+    help="Also draw messages per day per cadence, and the share held by caps and quiet hours"
+    " (PNG).",
+)
+@click.option(
+    "--html",
+    type=click.Path(dir_okay=False),
+    help="Also write one self-contained page: summary, chart, messages per week.",
+)
+def simulate_command(
+    start: datetime,
+    end: datetime,
+    every: str,
+    fmt: str,
+    out: str | None,
+    chart: str | None,
+    html: str | None,
+) -> None:
+    """Replay the strategy over the stored history; writes nothing to the database.
+
+    \b
+    Each evaluation sees only the events up to its time and the messages the earlier
+    ones planned. Past the last stored event the replay goes on: a forecast for the
+    customers as they stand.
+
+    \b
+    Examples:
+      rapport simulate --start 2026-05-16 --end 2026-06-15
+      rapport simulate --start 2026-06-01 --end 2026-07-31 --chart sim.png --html sim.html
+      rapport simulate --start 2026-06-01 --end 2026-06-08 --every 6h --format csv --out sim.csv
+    """
     from engine.durations import MAX_DURATION, format_duration, parse_duration
     from engine.modes.output import (
         as_csv,
@@ -182,13 +235,23 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
         raise click.BadParameter(
             f"{clock.utc_text(end)} is before --start {clock.utc_text(start)}", param_hint="--end"
         )
-    if out:
-        writable_file(out)  # before the replay, not after minutes of it
+    for path, option in ((out, "--out"), (chart, "--chart"), (html, "--html")):
+        if path:
+            writable_file(path, option)  # before the replay, not after minutes of it
     ctx = app()
     database = ctx.existing_database  # before the note: no database, no note
     if note := simulation_note(start, end, step, every):
         click.echo(note, err=True)
     summaries, decisions = simulate(database, ctx.settings, start=start, end=end, every=step)
+    if chart or html:
+        from engine.modes.simulate_html import write_simulation_files
+        from engine.modes.simulate_window import Simulation, Window, last_stored_event
+
+        simulation = Simulation(
+            Window(start, end, step), summaries, decisions, last_stored_event(database)
+        )
+        for path in write_simulation_files(simulation, chart=chart, html=html):
+            click.echo(f"wrote {path}")
     rows = preview_rows(decisions, include_all=False)
     if fmt == "json":
         output = as_json(rows) + "\n"
@@ -212,12 +275,39 @@ def simulate_command(start: datetime, end: datetime, every: str, fmt: str, out: 
 @click.command(name="explain")
 @click.argument("customer")
 @click.option("--at", "at", type=TIME, help="Evaluate as of this time (default: now).")
-def explain_command(customer: str, at: datetime | None) -> None:
-    """For one customer, each cadence: enrolled or not, which step is due, why. Writes nothing."""
-    from engine.modes.explain import explain
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json for tools.",
+)
+def explain_command(customer: str, at: datetime | None, fmt: str) -> None:
+    """For one customer, each cadence: enrolled or not, which step is due, why. Writes nothing.
+
+    \b
+    Shows each condition with its values (sum(purchase.amount, 365d) = 84.50 >= 100 →
+    false), the caps with the contacts that fill them, quiet hours in the customer's
+    local time, and the next time the customer will be looked at (wake_at).
+
+    \b
+    Examples:
+      rapport explain @ana --at 2026-06-15T18:00:00Z
+      rapport explain 000042 --format json
+    """
+    from engine.modes.explain import explain, explain_run
+    from engine.modes.explain_json import explain_document
 
     ctx = app()
     now = at or whole_second_now()
+    if fmt == "json":
+        database = ctx.existing_database
+        with database.snapshot():  # one consistent read, as for the text answer
+            run = explain_run(database, ctx.settings, customer, now=now)
+            document = explain_document(run)
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
     lines = explain(ctx.existing_database, ctx.settings, customer, now=now)
     click.echo("\n".join(lines))
 
@@ -227,5 +317,4 @@ COMMANDS: list[click.Command] = [
     preview_command,
     explain_command,
     simulate_command,
-    not_built("diff", "What a change of the rules changes in outcomes."),
 ]

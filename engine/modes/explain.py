@@ -3,6 +3,7 @@ due, and why it would or would not be sent — from the very preview evaluation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from engine.clock import as_utc
@@ -24,17 +25,28 @@ from engine.facts.loading import find_customer_ids, load_batch
 from engine.history.db import Database
 from engine.ledger.sinks import RecordingSink
 from engine.messages import TemplateLibrary
+from engine.modes.explain_values import ExplainValues
 from engine.strategy import load_strategy
 from engine.strategy.model import Cadence, ConditionTrigger, DateTrigger, EventTrigger
 
 
-def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
-    """Every read in one snapshot: the reasons and the evaluation see the same history."""
-    with db.snapshot():
-        return _explain(db, settings, customer, now=as_utc(now))
+@dataclass(frozen=True)
+class Explained:
+    """One customer's explained evaluation: what it read, what it decided and left."""
+
+    db: Database
+    settings: Settings
+    now: datetime
+    evaluation: Evaluation
+    history: CustomerHistory  # as read before the evaluation
+    sink: RecordingSink  # what the evaluation decided
+    enrolments: list[EnrolmentRecord]  # as the evaluation left them
+    not_enrolled: dict[str, str]
 
 
-def _explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
+def explain_run(db: Database, settings: Settings, customer: str, *, now: datetime) -> Explained:
+    """The preview evaluation of one customer, kept whole for the text and json answers."""
+    now = as_utc(now)
     ids = find_customer_ids(db, customer)
     if not ids:
         raise RapportError(f"no customer with id or handle {customer!r}")
@@ -48,11 +60,24 @@ def _explain(db: Database, settings: Settings, customer: str, *, now: datetime) 
     evaluate(db, evaluation, sink, mode="preview", customer_ids=ids)
     updated = {e.id: e for e in sink.changes.enrolment_updates}
     enrolments = [updated.get(e.id, e) for e in history.enrolments] + sink.changes.new_enrolments
-    c = history.customer
+    return Explained(db, settings, now, evaluation, history, sink, enrolments, not_enrolled)
+
+
+def explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
+    """Every read in one snapshot: the reasons and the evaluation see the same history."""
+    with db.snapshot():
+        return _explain(db, settings, customer, now=as_utc(now))
+
+
+def _explain(db: Database, settings: Settings, customer: str, *, now: datetime) -> list[str]:
+    run = explain_run(db, settings, customer, now=now)
+    now, sink, enrolments, not_enrolled = run.now, run.sink, run.enrolments, run.not_enrolled
+    values = ExplainValues.of(run)
+    c = run.history.customer
     lines = [
         f"customer {c.external_id} (@{c.handle or '-'}, {c.kind}, {c.timezone}) at {json_safe(now)}"
     ]
-    for cadence in strategy.cadences:
+    for cadence in run.evaluation.strategy.cadences:
         lines.append(f"{cadence.name} (priority {cadence.priority}, channel {cadence.channel}):")
         mine = [e for e in enrolments if e.cadence == cadence.name]
         if mine:
@@ -62,6 +87,7 @@ def _explain(db: Database, settings: Settings, customer: str, *, now: datetime) 
                 lines.append(f"  not enrolled again: {not_enrolled[cadence.name]}")
         else:
             lines.append(f"  not enrolled: {not_enrolled.get(cadence.name, 'trigger not met')}")
+        lines += [f"  {line}" for line in values.condition_lines(cadence.name)]
         for d in sink.changes.decisions:
             if d.cadence == cadence.name:
                 step = f"step {d.step}: " if d.step else ""
@@ -69,7 +95,7 @@ def _explain(db: Database, settings: Settings, customer: str, *, now: datetime) 
                 lines.append(f"  {step}{d.outcome} — {d.reason}{detail}")
                 if d.text:
                     lines.append(f"    {d.text}")
-    return lines
+    return lines + values.customer_lines()
 
 
 def _describe(enrolment: EnrolmentRecord, cadence: Cadence, now: datetime) -> str:
