@@ -31,9 +31,10 @@ Every command also answers `--help` in the terminal with the same text.
 def _walk(
     command: click.Command, parent: click.Context | None, name: str
 ) -> Iterator[tuple[str, click.Context]]:
-    ctx = click.Context(
-        command, info_name=name, parent=parent, terminal_width=_WIDTH, max_content_width=_WIDTH
-    )
+    # As `make_context` does for the terminal: the command's own context settings (the
+    # root's `-h`), inherited by its subcommands.
+    settings = {**command.context_settings, "terminal_width": _WIDTH, "max_content_width": _WIDTH}
+    ctx = click.Context(command, info_name=name, parent=parent, **settings)
     yield ctx.command_path, ctx
     if isinstance(command, click.Group):
         for sub_name in sorted(command.commands):
