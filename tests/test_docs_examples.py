@@ -116,3 +116,15 @@ def test_a_command_in_getting_started_runs(command: list[str], sample_project: P
         f"docs/{GETTING_STARTED}: `{' '.join(command)}` exited {done.returncode}:\n"
         f"{done.stdout}{done.stderr}"
     )
+
+
+def test_the_mistake_getting_started_shows_is_what_validate_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path)
+    for path, content in files_of(GETTING_STARTED).items():
+        (project / path).write_text(content.replace("after: 1d", "after: 1 day"), encoding="utf-8")
+    page = (ROOT / "docs" / GETTING_STARTED).read_text(encoding="utf-8")
+    shown = page.split("Try a mistake", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    code, output = _validate(project, monkeypatch)
+    assert (code, output) == (1, shown), f"docs/{GETTING_STARTED} should show:\n{output}"
