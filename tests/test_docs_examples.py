@@ -128,3 +128,24 @@ def test_the_mistake_getting_started_shows_is_what_validate_says(
     shown = page.split("Try a mistake", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
     code, output = _validate(project, monkeypatch)
     assert (code, output) == (1, shown), f"docs/{GETTING_STARTED} should show:\n{output}"
+
+
+def test_the_backup_recipe_in_operating_copies_a_live_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from engine.history.db import Database
+
+    page = (ROOT / "docs" / "operating.md").read_text(encoding="utf-8")
+    recipe = page.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    db = Database.open("sqlite:///rapport.db")  # migrated, in WAL mode, left open
+    try:
+        exec(compile(recipe, "docs/operating.md", "exec"), {})
+    finally:
+        db.dispose()
+    [backup] = tmp_path.glob("backup-*.db")
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT count(*) FROM customers").fetchone() == (0,)
