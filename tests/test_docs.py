@@ -94,6 +94,7 @@ _OUTSIDE = re.compile(
             "\u00a7",
             r"\.\./" + "shared",
             "/work" + "/",
+            r"\b" + "iss" + r"ue \d",  # the tracker is not in the repository either
         ]
     )
 )
