@@ -18,7 +18,7 @@ from engine.errors import RapportError
     default="config.yaml",
     show_default=True,
     envvar="RAPPORT_CONFIG",
-    help="Settings file (DESIGN §6). RAPPORT_DATABASE_URL overrides its `database`.",
+    help="Settings file (docs/reference/config.md). RAPPORT_DATABASE_URL overrides its `database`.",
 )
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.version_option(package_name="rapport")
