@@ -6,7 +6,7 @@ DEMO    := demo
 DEMO_AT := 2026-06-15T18:00:00Z
 DEMO_CUSTOMERS ?= 3000
 
-.PHONY: demo test lint typecheck unit bench clean chromium
+.PHONY: demo test lint typecheck unit bench clean chromium docs docs-reference
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,8 +57,20 @@ chromium:
 
 test: lint typecheck unit
 
+# The documentation site, into site/. Strict: a broken link or a page missing from the nav
+# fails the build. The CLI reference is generated from the commands (docs-reference).
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[docs]'
+	touch $@ $(VENV)/.installed
+
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+docs-reference: $(VENV)/.installed
+	$(BIN)/python -m engine.cli.reference > docs/reference/cli.md
+
 bench: $(VENV)/.installed-test
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(DEMO) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,7 +1,7 @@
 """Benchmark: a full evaluation of N customers x 10 events, preview mode and run mode.
 
-Prints customers/s for each mode, in one process and with one process per core (DESIGN
-§10: full passes use every core), the ratio against a bare durable_rules loop over the
+Prints customers/s for each mode, in one process and with one process per core (full
+passes use every core), the ratio against a bare durable_rules loop over the
 same facts (one process, measured in the same run), and the peak RSS of each measurement
 (for the all-core rows, the parent's; each worker's is about the one-process figure). Each
 measurement runs in its own process, so peak RSS is that mode's own and can be compared

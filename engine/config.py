@@ -1,6 +1,6 @@
 """config.yaml -> frozen Settings. Strict: unknown keys and wrong types are positioned errors.
 
-Defaults live here and only here (DESIGN §6: every policy key is optional; absent means
+Defaults live here and only here (docs/reference/config.md; a policy key is optional; absent means
 no such limit). RAPPORT_DATABASE_URL wins over the file's `database` and is taken as
 given; a relative SQLite path in the file is relative to the file's folder.
 """

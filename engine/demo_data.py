@@ -2,7 +2,7 @@
 
 One `random.Random(seed)` drives everything, in one fixed order, so the same arguments give
 byte-identical files. The history covers the ~18 months before `end` and is shaped so the
-sample cadences (DOMAIN.md) have work at `end`: first purchases 2-3 days before it (thanks
+sample cadences (rules/) have work at `end`: first purchases 2-3 days before it (thanks
 is due), mentions in its last hour (a reply is due), lapsed repeat buyers (win-back), and
 birthdays on its date.
 """

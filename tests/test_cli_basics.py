@@ -1,4 +1,4 @@
-"""The CLI's promises (DESIGN §8): every command teaches with --help, exit codes mean
+"""The CLI's promises (docs/reference/cli.md): every command teaches with --help, exit codes mean
 0 ok / 1 bad input / 2 usage, and errors are one clear line, never a traceback."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""History functions: DESIGN §7 windows, floors and nulls, by example and by property."""
+"""History functions: docs/conditions.md windows, floors and nulls, by example and by property."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from engine.history.importing import import_customers, import_events
 RunCli = Callable[..., tuple[int, str, str]]
 
 END = datetime(2026, 6, 15, tzinfo=UTC)
-DOMAIN_TYPES = {"purchase", "mention", "quote", "reply", "complaint", "opt_out", "keyword"}
+EVENT_TYPES = {"purchase", "mention", "quote", "reply", "complaint", "opt_out", "keyword"}
 
 
 def digest(path: Path) -> str:
@@ -35,7 +35,7 @@ def test_history_is_realistic_and_has_work_at_the_end() -> None:
     demo = list(generate(customers=2000, seed=7, end=END))
     rows = [d.row for d in demo]
     events = [(d.row, e) for d in demo for e in d.events]
-    assert {e["type"] for _, e in events} == DOMAIN_TYPES
+    assert {e["type"] for _, e in events} == EVENT_TYPES
     times = [parse_time(e["occurred_at"]) for _, e in events]
     assert END - timedelta(days=550) < min(times) and max(times) < END
     assert 0.07 < Counter(r["kind"] for r in rows)["prospect"] / len(rows) < 0.13

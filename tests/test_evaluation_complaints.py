@@ -1,4 +1,4 @@
-"""DESIGN §2 through the real pipeline: no unsolicited contact with people who complained."""
+"""docs/policy.md, Complaints, through the real pipeline: no unsolicited contact after one."""
 
 from __future__ import annotations
 

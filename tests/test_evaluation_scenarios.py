@@ -1,4 +1,4 @@
-"""One table-driven scenario per rule of DESIGN §7, boundaries included.
+"""One table-driven scenario per rule of docs/time.md, boundaries included.
 
 Each case: cadence files, one customer's history, a list of real evaluations (run mode,
 real SQLite, real templates, real matcher), and what the ledger, the enrolments and the

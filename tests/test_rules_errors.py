@@ -167,7 +167,7 @@ EXPECTED: dict[str, list[str]] = {
         "9:33: steps[1].variants.b: template 'nowhere.j2' not found in "
         "tests/fixtures/rules/_templates/ (add tests/fixtures/rules/_templates/nowhere.j2)",
     ],
-    # the X rules (DESIGN §2)
+    # the X rules (docs/compliance.md)
     "x_not_engaged": [
         f"5:10: trigger.event: channel: x is not allowed with event 'purchase' {X_ONLY}"
     ],

@@ -1,4 +1,4 @@
-"""The condition language (DESIGN §5): tokenizer, parser, AST, checks, reference evaluator."""
+"""The condition language (docs/conditions.md): tokens, parser, AST, checks, reference evaluator."""
 
 from __future__ import annotations
 

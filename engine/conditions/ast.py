@@ -50,7 +50,7 @@ class Name:
 
 @dataclass(frozen=True)
 class Aggregate:
-    """A function over the customer's history as of the evaluation time (DESIGN §7)."""
+    """A function over the customer's history as of the evaluation time (docs/time.md)."""
 
     func: AggregateFunc
     event_type: str

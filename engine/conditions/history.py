@@ -1,4 +1,4 @@
-"""History functions (count, sum, days_since, last) over a customer's events (DESIGN §7).
+"""History functions (count, sum, days_since, last) over a customer's events (docs/conditions.md).
 
 The pure-Python definition; SQL versions in the history layer must agree with it.
 """

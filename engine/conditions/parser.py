@@ -1,4 +1,4 @@
-"""Recursive-descent parser: condition text -> AST (DESIGN §5).
+"""Recursive-descent parser: condition text -> AST (docs/conditions.md).
 
 Grammar (lowest precedence first)::
 

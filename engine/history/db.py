@@ -211,7 +211,7 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A writing transaction: BEGIN IMMEDIATE on SQLite, committed on success.
 
-        Never do network I/O inside it (DESIGN §4): it holds the database's write lock.
+        Never do network I/O inside it: it holds the database's write lock (other writers wait).
         """
         with self._writer() as session, session.begin():
             yield session

@@ -1,4 +1,4 @@
-"""Tables (DESIGN §4). SQLite by default, PostgreSQL supported: portable types only.
+"""Tables. SQLite by default, PostgreSQL supported: portable types only.
 
 Times are stored as UTC. SQLite drops the zone, so `UtcDateTime` puts it back on the way
 out: code never sees a naive datetime.
@@ -93,7 +93,7 @@ class Event(Base):
         Index("ix_events_seq", "seq", unique=True),
     )
 
-    # `id` is the import order: events at the same instant are ordered by it (DESIGN §7).
+    # `id` is the import order: events at the same instant are ordered by it (docs/time.md).
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     type: Mapped[str] = mapped_column(String(64))
@@ -231,7 +231,7 @@ class Run(Base):
 
 
 class CadenceLaunch(Base):
-    """Go-live per cadence: the first evaluation that saw it (DESIGN §7)."""
+    """Go-live per cadence: the first evaluation that saw it (docs/time.md, Go-live)."""
 
     __tablename__ = "cadence_launches"
 

@@ -1,4 +1,4 @@
-"""Messages: sandboxed Jinja templates rendered into X-sized, X-legal texts (issue 5).
+"""Messages: sandboxed Jinja templates rendered into X-sized, X-legal texts (docs/templates.md).
 
 - `TemplateLibrary(folder)`: names, `check(name)` for `rapport validate`, `render(name, ctx)`.
 - `MessageContext.build(...)`: the plain data a template sees; `history_key(text)` the one

@@ -1,8 +1,8 @@
 """The contact policy: which due steps may be sent now, and why the others may not.
 
-A pipeline of small stages (STYLE.md habit 3, Alertmanager's notify path). Each stage
+A pipeline of small stages (after Alertmanager's notify path). Each stage
 keeps some candidates and records a verdict with a reason for every one it drops or
-defers; whatever survives every stage is sent. The order is the order of DESIGN §3:
+defers; whatever survives every stage is sent. The order is the one docs/policy.md shows:
 
     duplicate keys ▶ suppression ▶ complaint block ▶ consent ▶ X gates ▶ holdout
     ▶ quiet hours ▶ caps, min_gap and arbitration by priority

@@ -50,7 +50,7 @@ class CustomerPolicyState:
 class Verdict:
     """Why a candidate is sent, waits or is dropped: every candidate gets exactly one.
 
-    `retry_at` is a hint for the scheduler (DESIGN §10 evaluates only customers that need
+    `retry_at` is a hint for the scheduler (incremental ticks evaluate only customers that need
     it): the earliest time a deferred candidate is worth evaluating again (end of quiet
     hours, a cap window freeing up). None means no better guess than the next event.
     The policy checks everything again at that time; the hint never lets anything through.

@@ -1,15 +1,15 @@
 """Caps, min_gap and arbitration: how much contact one customer gets, and from whom.
 
-The ledger is the single source of truth (DESIGN §4): caps and min_gap count its rows,
+The ledger (the contacts table) is the single source of truth: caps and min_gap count its rows,
 never a counter kept elsewhere. Candidates are taken in priority order (higher first,
 then cadence name); each is sent only if every cap and min_gap still allow it after the
 sends decided before it in this call, which count at `now`. The rest wait: they stay due
 until they expire, so arbitration defers and never drops — except a channel-x reply to a
-post that a send before it in this call already replies to (DESIGN §2: one reply per
+post that a send before it in this call already replies to (docs/compliance.md: one reply per
 post), which is dropped as "already_replied". Only a send claims a post: a candidate
 held back here or by an earlier stage leaves the post to the next one.
 
-DESIGN §7 counts contacts in (now − per, now]. With evaluations moving forward in time
+docs/time.md counts contacts in (now − per, now]. With evaluations moving forward in time
 that is the whole story. A ledger row planned after `now` (an `--at` in the past, clock
 skew between workers) is counted too: a contact is refused when it would overfill any
 window (t − per, t] containing `now`, and min_gap holds on both sides. For forward

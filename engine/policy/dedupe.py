@@ -1,6 +1,6 @@
 """One occurrence, one contact: a key seen twice in one call is sent at most once.
 
-The ledger's unique idempotency key is the real guard (DESIGN §7); this stage keeps
+The ledger's unique idempotency key is the real guard (engine/policy/keys.py); this stage keeps
 `decide()` itself honest, so a caller that hands over the same occurrence twice (two
 evaluation paths building one step) gets one send and a recorded reason for the other.
 """

@@ -1,6 +1,6 @@
 """Idempotency keys: one occurrence of a step is produced once, whatever happens.
 
-The ledger's unique key is the only real guard against duplicates (DESIGN §7, §10), so
+The ledger's unique key is the only real guard against duplicates (docs/time.md, Never twice), so
 the key is built from what identifies the occurrence in the marketer's words and
 survives rule edits: customer, cadence slug, enrolment start, step name. For the
 automatic channel the summoning post's id is part of it, so two mentions in one

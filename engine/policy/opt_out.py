@@ -1,4 +1,4 @@
-"""Opt-out words: X requires honouring "stop" at once (DESIGN §2).
+"""Opt-out words: X requires honouring "stop" at once (docs/compliance.md).
 
 The evaluation asks `opt_out_signal` of each of a customer's events (an `opt_out` event,
 or an opt-out word in a reply or mention) to write a suppression immediately; the
@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-# The events whose text is the customer speaking to the brand (DOMAIN.md).
+# The events whose text is the customer speaking to the brand (docs/x.md, ingestion).
 OPT_OUT_TEXT_EVENT_TYPES = ("reply", "mention")
 OPT_OUT_EVENT = "opt_out"
 

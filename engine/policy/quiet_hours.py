@@ -2,7 +2,7 @@
 
 The window is read on the customer's wall clock (zoneinfo), so it means the same thing
 to a customer in Los Angeles, Paris, Kathmandu (+05:45) or Lord Howe Island (a 30-minute
-DST shift). A due message waits for the end of quiet hours; it is not dropped (DESIGN §6).
+DST shift). A due message waits for the end of quiet hours; it is not dropped (docs/policy.md).
 
 Wall-clock semantics across DST:
 - `is_quiet` looks at the local time shown on the clock at that instant; in a fall-back

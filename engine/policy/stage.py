@@ -1,9 +1,9 @@
-"""The shape every policy stage shares (STYLE.md habit 3, after Alertmanager's notify path).
+"""The shape every policy stage shares (after Alertmanager's notify path).
 
 A stage takes the candidates still standing and returns the ones it keeps plus one
 verdict for each one it drops or defers. Stages never send: whatever survives the last
 stage is sent by `decide()`. Keeping the shape identical makes the order of stages a
-plain list that a reader can check against DESIGN §3.
+plain list that a reader can check against docs/policy.md (the stages, in order).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def utc_text(moment: datetime) -> str:
 
 
 def arbitration_order(candidate: Candidate) -> tuple[int, str, int, str]:
-    """DESIGN §6: priority (higher first), then cadence name; the rest only for determinism."""
+    """docs/policy.md: priority (higher first), then cadence name; the rest for determinism."""
     return (
         -candidate.cadence.priority,
         candidate.cadence.name,

@@ -1,6 +1,6 @@
 """Suppression and complaint block: the customer said no, so nothing else matters.
 
-First in the pipeline because it is the one rule with no exception (DESIGN §2: honour
+First in the pipeline because it is the one rule with no exception (docs/compliance.md: honour
 "stop" at once; no unsolicited contact with people who complained). A suppression drops
 the candidate.
 

@@ -1,6 +1,6 @@
 """The compiled strategy: frozen, typed objects. After loading, no code sees rule dicts.
 
-Field names follow the rule language (DESIGN §5) so a marketer reading a traceback or a
+Field names follow the rule language (docs/cadences.md) so a marketer reading a traceback or a
 golden file recognises every word.
 """
 

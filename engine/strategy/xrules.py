@@ -16,7 +16,7 @@ from typing import Any
 from engine.errors import Problem
 from engine.yamlpos import Document
 
-# The event types in which a person addressed the brand first (DOMAIN.md). Imported by
+# The event types in which a person addressed the brand first (docs/compliance.md). Imported by
 # the policy stages; defined here once.
 ENGAGED_FIRST_EVENT_TYPES: tuple[str, ...] = ("mention", "quote", "reply")
 

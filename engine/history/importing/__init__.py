@@ -1,6 +1,6 @@
 """Importers for customer and event files (CSV or JSONL), streaming and idempotent.
 
-Conventions (DESIGN §8), beyond the column lists:
+Conventions (`rapport import events --help`), beyond the column lists:
 - Empty CSV cells and JSON nulls are absent values, not empty strings.
 - CSV cells become numbers only when nothing is lost: integers of up to 15 digits without
   a leading zero, and plain decimals. `id`, `*_id`, `in_reply_to` and `text` always stay
