@@ -6,7 +6,7 @@ DEMO    := demo
 DEMO_AT := 2026-06-15T18:00:00Z
 DEMO_CUSTOMERS ?= 3000
 
-.PHONY: demo test lint typecheck unit bench clean chromium docs docs-reference
+.PHONY: demo test lint typecheck unit bench bench-quick bench-parts clean chromium docs docs-reference
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,7 +69,18 @@ docs: $(VENV)/.installed-docs
 docs-reference: $(VENV)/.installed
 	$(BIN)/python -m engine.cli.reference > docs/reference/cli.md
 
-bench: $(VENV)/.installed-test
+# One JSON object: full pass, baseline, ratio, incremental tick, peak RSS, import speed
+# (bench/scale.py says what each is). 1M customers x 10 events take several GB (checked
+# first) and a long while; bench-quick is the everyday 100k. SCALE_ARGS adds options, e.g.
+# SCALE_ARGS="--database postgresql+psycopg://…".
+bench: $(VENV)/.installed
+	$(BIN)/python bench/scale.py --customers 1000000 --events-per-customer 10 --workers 2 --json $(SCALE_ARGS)
+
+bench-quick: $(VENV)/.installed
+	$(BIN)/python bench/scale.py --customers 100000 --events-per-customer 10 --workers 2 --json $(SCALE_ARGS)
+
+# The detailed benchmarks of each part (matcher, evaluation, import).
+bench-parts: $(VENV)/.installed-test
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:

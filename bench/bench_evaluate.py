@@ -182,8 +182,10 @@ def measure_engine(path: Path, mode: str, workers: int) -> dict[str, Any]:
     }
 
 
-def measure_bare_durable(path: Path) -> dict[str, Any]:
-    """The same facts (loaded and built untimed), posted to durable_rules: timed."""
+def measure_bare_durable(path: Path | str) -> dict[str, Any]:
+    """The same facts (loaded and built untimed), posted to durable_rules: timed.
+
+    `path`: a SQLite file, or a database URL."""
     from durable.engine import MessageNotHandledException
     from durable.lang import delete_state, m, post, ruleset, when_all
 
@@ -209,7 +211,8 @@ def measure_bare_durable(path: Path) -> dict[str, Any]:
         def win_back(c: Any) -> None:
             hits[0] += 1
 
-    db = Database.open(f"sqlite:///{path}", upgrade=False)
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
+    db = Database.open(url, upgrade=False)
     elapsed, customers = 0.0, 0
     for ids in customer_id_batches(db):
         facts = []

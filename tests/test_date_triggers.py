@@ -12,6 +12,8 @@ from engine.history.db import Database
 from engine.modes.explain import explain
 from engine.strategy import validate_files
 
+pytestmark = pytest.mark.backends
+
 BIRTHDAY = "- name: hb\n  expires: 1d\n  template: t.j2\n"
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from evaluation_helpers import ONE_STEP, STARTS, World, at, cadence, write_project
 from sqlalchemy import text
 
 from engine.history.db import Database
+
+pytestmark = pytest.mark.backends
 
 CONFIG = "timezone: UTC\nbrand: {handle: acme, keywords: [acme], competitors: [globex]}\n"
 TEMPLATE = "@{{ customer.handle }} from {{ brand.handle }}, nicer than {{ brand.competitors[0] }}"

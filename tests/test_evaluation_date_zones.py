@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from evaluation_helpers import World, at, cadence, write_project
 from sqlalchemy import text
 
 from engine.history.db import Database
+
+pytestmark = pytest.mark.backends
 
 BIRTHDAY = "- name: hb\n  expires: 1d\n  template: t.j2\n"
 RULES = {

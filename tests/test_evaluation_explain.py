@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from evaluation_helpers import World, at, cadence, write_project
 
 from engine.facts.loading import find_customer_ids
 from engine.history.db import Database
 from engine.modes.explain import explain
+
+pytestmark = pytest.mark.backends
 
 STEPS = "- name: hello\n  template: t.j2\n- name: later\n  after: 2d\n  template: t.j2\n"
 

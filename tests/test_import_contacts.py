@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from evaluation_helpers import STARTS, World, at, cadence, write_project
 from sqlalchemy import select
 
@@ -11,6 +12,8 @@ from engine.history.db import Database
 from engine.history.importing import import_customers
 from engine.history.importing.contacts import import_contacts
 from engine.history.models import Contact, Enrolment, StepResolution
+
+pytestmark = pytest.mark.backends
 
 CUSTOMERS = "id,handle\nc1,h_c1\nc2,h_c2\nc3,h_c3\n"
 

@@ -16,6 +16,8 @@ from engine.history.models import Customer
 from engine.modes import EvaluationOptions, preview, run_once
 from engine.modes.explain import explain
 
+pytestmark = pytest.mark.backends
+
 CUSTOMERS = 6
 
 

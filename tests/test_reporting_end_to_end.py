@@ -17,6 +17,8 @@ from engine.history.db import Database
 from engine.reporting import Scope, measure
 from engine.reporting.text import render_text
 
+pytestmark = pytest.mark.backends
+
 LATER = SENT + timedelta(days=60)  # every window has closed
 
 

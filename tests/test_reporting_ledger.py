@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from evaluation_helpers import STARTS, World, at, cadence, write_project
 from sqlalchemy import select
 
@@ -13,6 +14,8 @@ from engine.config import Report
 from engine.history.db import Database
 from engine.history.models import StepResolution
 from engine.reporting import Scope, measure
+
+pytestmark = pytest.mark.backends
 
 TWO_STEPS = (
     "- name: first\n  after: 1d\n  template: t.j2\n- name: second\n  after: 2d\n  template: t.j2\n"

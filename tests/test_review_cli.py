@@ -19,6 +19,8 @@ from review_helpers import EVIL_NAME, HTML_POST, POST_ID, Queue, standard_queue,
 from engine.history.db import Database
 from engine.ledger.states import ContactState
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture
 def queue(db: Database, tmp_path: Path) -> Queue:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,6 +11,8 @@ from sqlalchemy import inspect
 from engine.history.db import Database
 from engine.history.migrate import alembic_config
 from engine.history.models import Base
+
+pytestmark = pytest.mark.backends
 
 REVIEW_COLUMNS = {"generated_text", "approved_text", "reviewed_by", "reviewed_at", "post_url"}
 

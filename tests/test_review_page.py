@@ -30,6 +30,8 @@ from review_helpers import (
 from engine.history.db import Database
 from engine.ledger.states import ContactState
 
+pytestmark = pytest.mark.backends
+
 CHROMIUM = os.environ.get("RAPPORT_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless",

@@ -16,6 +16,8 @@ from engine.ledger.states import ContactState
 from engine.review import queue as review
 from engine.review.queue import Reviewer, ReviewRefused
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture
 def queue(db: Database) -> Queue:

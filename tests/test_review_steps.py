@@ -14,6 +14,8 @@ from review_helpers import Queue, now
 
 from engine.history.db import Database
 
+pytestmark = pytest.mark.backends
+
 TWO_STEPS = """
 - name: thanks
   template: t.j2

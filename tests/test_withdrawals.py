@@ -17,6 +17,8 @@ from engine.history.models import Contact, Suppression
 from engine.ledger.states import Channel, ContactState
 from engine.ledger.withdraw import withdraw_queued
 
+pytestmark = pytest.mark.backends
+
 S = ContactState
 KEYS = count(1)
 # (channel, state) of the ledger rows each test starts from, planned a day before.

@@ -19,6 +19,8 @@ from engine.x.client import XClient
 from engine.x.reconcile import reconcile
 from engine.x.stand_in import StandIn
 
+pytestmark = pytest.mark.backends
+
 ROOT = Path(__file__).resolve().parent.parent
 POST = "POST /2/tweets"
 CHILD = """

@@ -1,4 +1,4 @@
-"""Delivery to a real HTTP stand-in on loopback, against a real SQLite file."""
+"""Delivery to a real HTTP stand-in on loopback, against a real SQLite file and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 from x_helpers import add_contact, add_customer, contact, settings_for
 
 from engine import clock
@@ -19,6 +21,8 @@ from engine.history.models import XPostAttempt, XRateLimit
 from engine.ledger.states import ContactState
 from engine.x.client import StaticToken, XClient
 from engine.x.stand_in import StandIn
+
+pytestmark = pytest.mark.backends
 
 S = ContactState
 POST = "POST /2/tweets"
@@ -61,22 +65,39 @@ def test_the_sending_commit_is_visible_before_x_sees_the_request(
     seen: list[tuple[str, bool]] = []
 
     def check(entry: dict[str, Any]) -> None:
-        if entry["endpoint"] != POST:
-            return
+        if entry["endpoint"] == POST:
+            seen.append(_state_and_free(db_url, cid))
+
+    stand_in.on_request = check
+    assert deliver(db, stand_in, client).sent == [cid]
+    assert seen == [("sending", True)]
+
+
+def _state_and_free(db_url: str, cid: int) -> tuple[str, bool]:
+    """The contact's state as another connection sees it, and whether that connection can
+    write at once: SQLite's write lock, or PostgreSQL's lock on the row (NOWAIT)."""
+    if db_url.startswith("sqlite:///"):
         other = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0.1)
         try:
             state = other.execute("SELECT state FROM contacts WHERE id = ?", (cid,)).fetchone()[0]
             other.execute("BEGIN IMMEDIATE")  # fails at once if a write transaction is open
             other.execute("ROLLBACK")
-            seen.append((state, True))
+            return state, True
         except sqlite3.OperationalError:
-            seen.append(("locked", False))
+            return "locked", False
         finally:
             other.close()
-
-    stand_in.on_request = check
-    assert deliver(db, stand_in, client).sent == [cid]
-    assert seen == [("sending", True)]
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT state FROM contacts WHERE id = :id FOR UPDATE NOWAIT"
+            state = connection.execute(text(query), {"id": cid}).scalar_one()
+            connection.rollback()
+            return state, True
+    except OperationalError:  # LockNotAvailable: the sender still holds the row
+        return "locked", False
+    finally:
+        engine.dispose()
 
 
 def test_a_timeout_after_the_request_leaves_unknown_and_is_never_resent(

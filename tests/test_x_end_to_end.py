@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from evaluation_helpers import World, cadence, write_project
 
 from engine import clock
@@ -13,6 +14,8 @@ from engine.history.db import Database
 from engine.x.client import XClient
 from engine.x.ingest import poll_x
 from engine.x.stand_in import StandIn
+
+pytestmark = pytest.mark.backends
 
 REPLY = "- name: reply\n  expires: 1h\n  template: t.j2\n"
 STARTS = "starts: 2026-01-01T00:00:00Z\nreentry: always\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from x_helpers import add_contact, add_customer, contact, settings_for
 
@@ -14,6 +15,8 @@ from engine.ledger.states import ContactState
 from engine.x.client import XClient
 from engine.x.ingest import poll_x, search_query
 from engine.x.stand_in import StandIn
+
+pytestmark = pytest.mark.backends
 
 
 def poll(db: Database, stand_in: StandIn, client: XClient) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from x_helpers import add_contact, add_customer, contact, settings_for
 
 from engine import clock
@@ -13,6 +14,8 @@ from engine.ledger.states import Channel, ContactState
 from engine.x.client import XClient
 from engine.x.reconcile import normalise, reconcile
 from engine.x.stand_in import StandIn
+
+pytestmark = pytest.mark.backends
 
 S = ContactState
 

@@ -6,9 +6,11 @@ out: code never sees a naive datetime.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -49,6 +51,16 @@ def sqlite_time(moment: datetime) -> str:
     """An aware time as SQLite stores our datetimes: UTC text, fixed width, so it compares
     and sorts correctly as text. For hot paths that skip SQLAlchemy's type processing."""
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def json_text(value: Any) -> str:
+    """A JSON value as text for a hot path that skips SQLAlchemy's JSON type: orjson, five
+    times faster than json.dumps and as readable by every reader. What orjson refuses
+    (integers beyond 64 bits, lone surrogates from JSONL escapes) goes through json.dumps."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 NAMING = {

@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from typing import Any
 
+from engine.history.importing.values import is_text_key
+
 EXAMPLES = 3
 
 # Currency signs, thousands separators, percent signs, exponents, leading zeros, and the
@@ -26,13 +28,23 @@ _LOOKS_NUMERIC = re.compile(
 class NumberColumns:
     """Per column: how many numbers, and the numeric-looking text cells (first few kept)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, csv: bool = False) -> None:
         self.numbers: Counter[str] = Counter()
         self.texts: Counter[str] = Counter()
         self.examples: dict[str, list[tuple[str, int]]] = {}
+        # In a CSV file an id column (`*_id`, `id`, `text`, …) is never parsed as a number,
+        # so its cells need no look; JSONL may give an id as a number, so there all are seen.
+        self._csv = csv
+        self._text_keys: dict[str, bool] = {}
 
     def see(self, values: dict[str, Any], line: int) -> None:
+        text_keys = self._text_keys
         for key, value in values.items():
+            text_key = text_keys.get(key)
+            if text_key is None:
+                text_key = text_keys[key] = self._csv and is_text_key(key)
+            if text_key:  # CSV ids stay text (values.parse_cell): never a number to warn about
+                continue
             kind = type(value)
             if kind is int or kind is float:
                 self.numbers[key] += 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.history.models import sqlite_time
+from engine.history.models import json_text, sqlite_time
 
 # (customer pk, customer external id, type, occurred_at, properties, event external id)
 Row = tuple[int, str, str, datetime, dict[str, Any], str]
@@ -38,7 +38,7 @@ class Stored:
     def same_as(self, row: Row) -> bool:
         if self.raw is not None:
             pk, _, kind, at, props, _ = self.raw
-            if (pk, kind, at, props) == (row[0], row[2], sqlite_time(row[3]), json.dumps(row[4])):
+            if (pk, kind, at, props) == (row[0], row[2], sqlite_time(row[3]), json_text(row[4])):
                 return True
         return not differences(self.decoded(), row)
 

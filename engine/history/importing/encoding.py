@@ -42,6 +42,11 @@ def _looks_utf16(start: bytes) -> bool:
     return even.count(0) > len(even) // 2 or odd.count(0) > len(odd) // 2
 
 
+def has_bad_byte(text: str) -> bool:
+    """Whether `text` holds a byte that was not UTF-8 (read with surrogateescape)."""
+    return not text.isascii() and _ESCAPED.search(text) is not None
+
+
 def bad_byte_in(texts: list[str]) -> str | None:
     """The message for the first text holding an undecodable byte, or None (fast when all
     of it is ASCII or proper Unicode)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.errors import InvalidInput, Problem, RapportError
-from engine.history.importing.encoding import bad_byte_in, encoding_of
+from engine.history.importing.encoding import bad_byte_in, encoding_of, has_bad_byte
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl"}
 
@@ -83,11 +83,16 @@ class Source:
                 continue
             line = reader.line_num
             if cells:
-                bad = bad_byte_in(cells)
+                # One scan of the whole row finds an undecodable byte; the message needs
+                # the cell, so only a row that has one is looked at cell by cell.
+                bad = bad_byte_in(cells) if has_bad_byte("".join(cells)) else None
                 yield start, bad if bad is not None else self._cells(cells)
 
     def _cells(self, cells: list[str]) -> dict[str, Any] | str:
         width, columns = len(self.columns), self.columns
+        if len(cells) <= width and "" not in columns:
+            # The common row, in one comprehension (a third of an import's time was here).
+            return {column: cell for column, cell in zip(columns, cells, strict=False) if cell}
         if len(cells) > width:
             return f"has {len(cells)} cells but the header has {width} columns"
         named = {}
