@@ -20,6 +20,7 @@ from engine.delivery.outbox import deliver_due, recover_interrupted
 from engine.history.db import Database
 from engine.history.models import Contact, Decision
 from engine.ledger.states import Channel, ContactState, transition
+from engine.ops.forget import purge_deleted_posts
 from engine.review.queue import expire_overdue
 from engine.strategy.model import Strategy
 from engine.x.client import XClient
@@ -111,8 +112,10 @@ def housekeeping(db: Database, strategy: Strategy, settings: Settings, *, now: d
     expired = expire_unsent_replies(db, strategy, now=now)
     review_expired = expire_overdue(db, expires=settings.review.expires, now=now)
     pruned = prune_decisions(db, settings.decision_retention, now=now)
+    purged = purge_deleted_posts(db, now=now)  # posts deleted on X: their text goes
     emit(
         "housekeeping_done",
+        deleted_posts_purged=purged,
         expired=expired,
         review_expired=len(review_expired),
         decisions_pruned=pruned,

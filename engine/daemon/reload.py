@@ -29,7 +29,7 @@ from engine.config import Settings
 from engine.errors import Problem
 from engine.strategy.model import Strategy
 
-FIXED_AT_START = ("database", "x", "schedule", "project_dir")
+FIXED_AT_START = ("database", "x", "schedule", "daemon", "project_dir")
 
 
 @dataclass(frozen=True)

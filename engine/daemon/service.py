@@ -43,7 +43,9 @@ from engine.durations import format_duration
 from engine.errors import RapportError
 from engine.faults import crash_point
 from engine.history.db import Database
+from engine.ops.metrics import MetricsServer, start_metrics_server
 from engine.ops.pause import paused_hook
+from engine.ops.removal import cancel_removed_cadences
 
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 
@@ -62,6 +64,7 @@ class Daemon:
     _stopper: threading.Thread | None = None
     _ended: threading.Event = field(default_factory=threading.Event)
     x: jobs.XChannelJobs = field(init=False)
+    _metrics: MetricsServer | None = None
 
     def __post_init__(self) -> None:
         # Channels are fixed at start (a reload keeps them): one X client for the daemon.
@@ -89,6 +92,8 @@ class Daemon:
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.x.recover_interrupted(self.db, now=now)
+            self._cancel_removed(now)
+            self._metrics = start_metrics_server(settings, self.db)
             self._pool = self._new_pool()
             self._scheduler = self._build_scheduler()
             self._scheduler.start()  # returns once a signal has shut it down
@@ -102,6 +107,8 @@ class Daemon:
                 self._stopper.join()
             if self._pool is not None:
                 self._pool.close()
+            if self._metrics is not None:
+                self._metrics.close()
             heartbeat.record(self.db, stopped_at=clock.now())
             emit("daemon_stopped", "stopped cleanly")
 
@@ -200,6 +207,8 @@ class Daemon:
         seconds = round(time.monotonic() - started, 3)
         heartbeat.record(self.db, last_tick_at=now, last_tick_seconds=seconds)
         summary = result.summary
+        if self._metrics is not None:
+            self._metrics.metrics.tick_done(seconds=seconds, evaluated=summary.evaluated)
         emit(
             "tick_done",
             evaluated=summary.evaluated,
@@ -226,6 +235,8 @@ class Daemon:
                 problems=len(found.problems),
             )
             heartbeat.record(self.db, last_reload_error="\n".join(str(p) for p in found.problems))
+            if self._metrics is not None:
+                self._metrics.metrics.reload_failed()
         if found.project is None:
             return
         old_hash, self.project = self.project.rules_hash, found.project
@@ -250,6 +261,19 @@ class Daemon:
             rules_loaded_at=now,
             last_reload_error=None,
         )
+        self._cancel_removed(now)
+
+    def _cancel_removed(self, now: datetime) -> None:
+        """A cadence whose file is gone from valid rules: its queue is cancelled and its
+        enrolments end (engine/ops/removal.py), at start and after each accepted reload."""
+        removal = cancel_removed_cadences(self.db, self.project.strategy, now=now)
+        if removal.cadences:
+            emit(
+                "cadences_removed",
+                cadences=",".join(removal.cadences),
+                cancelled=removal.cancelled,
+                ended=removal.ended,
+            )
 
     def deliver(self) -> None:
         self.x.deliver(self.db, now=clock.now())

@@ -30,12 +30,12 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from engine import clock
 from engine.x.stand_in_world import World
 
 WINDOW_SECONDS = 15 * 60
@@ -243,7 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
         params = dict(parse_qsl(url.query))
         body = _parse(raw, self.headers.get("Content-Type", ""))
         entry = {
-            "at": datetime.now(UTC).isoformat(),
+            "at": clock.now().isoformat(),
             "method": method,
             "path": url.path,
             "endpoint": endpoint,
