@@ -27,8 +27,10 @@ from review_helpers import (
     write_config,
 )
 
+from engine import clock
 from engine.history.db import Database
 from engine.ledger.states import ContactState
+from engine.ops.pause import pause
 
 pytestmark = pytest.mark.backends
 
@@ -245,3 +247,14 @@ def screenshots(page: Page, moment: str = "queue") -> None:
         path = folder / f"rapport-review-{moment}-{width}.png"
         page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_the_page_says_when_sending_is_paused(
+    browser: Browser, served: Served, db: Database
+) -> None:
+    page = _start(browser, served)
+    assert "Sending is paused" not in page.content()
+    pause(db, cadence=None, now=clock.now())
+    page.reload()
+    assert page.locator("p.note.error", has_text="Sending is paused").count() == 1
+    page.context.close()

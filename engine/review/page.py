@@ -35,6 +35,7 @@ from engine.errors import RapportError
 from engine.history.db import Database
 from engine.ledger.states import ContactState
 from engine.messages.length import MAX_WEIGHTED_LENGTH
+from engine.ops.pause import pauses
 from engine.review import queue
 from engine.review.items import load_items
 from engine.review.queue import Reviewer, RuleFacts
@@ -235,6 +236,7 @@ class ReviewPage:
             drafts=drafts,
             limit=MAX_WEIGHTED_LENGTH,
             expires=format_duration(self.settings.review.expires),
+            paused=sorted(pauses(self.database)),  # `rapport pause`: "*" is all sending
         )
 
     def _message(self, title: str, text: str) -> str:
